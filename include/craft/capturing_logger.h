@@ -1,0 +1,43 @@
+// CapturingLogger keeps every line it is given, for tests that assert on
+// what craft logged, and turns Panic into a recorded failure instead of an
+// abort.
+
+#ifndef CRAFT_CAPTURING_LOGGER_H_
+#define CRAFT_CAPTURING_LOGGER_H_
+
+#include <string>
+#include "absl/strings/string_view.h"
+#include <vector>
+
+#include "absl/synchronization/mutex.h"
+#include "craft/logger.h"
+
+namespace craft {
+
+class CapturingLogger : public Logger {
+ public:
+  explicit CapturingLogger(LogLevel min_level = LogLevel::kDebug)
+      : min_level_(min_level) {}
+
+  bool Enabled(LogLevel level) const override;
+  void Write(LogLevel level, absl::string_view message) override;
+  // Records the message at kFatal and counts the panic; does not abort.
+  void Panic(absl::string_view message) override;
+
+  void set_min_level(LogLevel level);
+
+  // Lines returns each message as "LEVEL message", oldest first.
+  std::vector<std::string> Lines() const;
+  int panics() const;
+  void Clear();
+
+ private:
+  mutable absl::Mutex mu_;
+  LogLevel min_level_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::string> lines_ ABSL_GUARDED_BY(mu_);
+  int panics_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+}  // namespace craft
+
+#endif  // CRAFT_CAPTURING_LOGGER_H_

@@ -1,0 +1,36 @@
+// The error kinds a Storage reports, as absl::Status values a caller can
+// tell apart with the Is* predicates below.
+//
+// Each kind has its own canonical code and carries a payload naming the kind,
+// so the predicates never mistake an unrelated error with the same code for
+// one of these.
+
+#ifndef CRAFT_ERRORS_H_
+#define CRAFT_ERRORS_H_
+
+#include "absl/status/status.h"
+
+namespace craft {
+
+// The requested index precedes the storage's first index: it was compacted
+// into a snapshot. Code: kOutOfRange.
+absl::Status CompactedError();
+bool IsCompacted(const absl::Status& s);
+
+// The requested entry is past the storage's last index. Code: kNotFound.
+absl::Status UnavailableError();
+bool IsUnavailable(const absl::Status& s);
+
+// The snapshot being applied or created is older than the one the storage
+// already holds. Code: kFailedPrecondition.
+absl::Status SnapshotOutOfDateError();
+bool IsSnapshotOutOfDate(const absl::Status& s);
+
+// The storage cannot produce a snapshot right now; the leader retries later.
+// Code: kUnavailable.
+absl::Status SnapshotTemporarilyUnavailableError();
+bool IsSnapshotTemporarilyUnavailable(const absl::Status& s);
+
+}  // namespace craft
+
+#endif  // CRAFT_ERRORS_H_

@@ -1,0 +1,82 @@
+// MemoryStorage is a Storage that keeps everything in memory: the storage
+// used by tests and the simulator, and a model for durable implementations.
+
+#ifndef CRAFT_MEMORY_STORAGE_H_
+#define CRAFT_MEMORY_STORAGE_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/types/span.h"
+#include "craft/raftpb.h"
+#include "craft/storage.h"
+
+namespace craft {
+
+// All methods are thread-safe. Reads (the Storage interface) are typically
+// issued by the Raft state machine while another thread appends.
+class MemoryStorage : public Storage {
+ public:
+  MemoryStorage();
+
+  MemoryStorage(const MemoryStorage&) = delete;
+  MemoryStorage& operator=(const MemoryStorage&) = delete;
+
+  absl::StatusOr<craft::InitialState> InitialState() const override;
+  absl::StatusOr<std::vector<raftpb::Entry>> Entries(
+      uint64_t lo, uint64_t hi, uint64_t max_size) const override;
+  absl::StatusOr<uint64_t> Term(uint64_t i) const override;
+  absl::StatusOr<uint64_t> LastIndex() const override;
+  absl::StatusOr<uint64_t> FirstIndex() const override;
+  absl::StatusOr<raftpb::Snapshot> Snapshot() const override;
+
+  absl::Status SetHardState(const raftpb::HardState& hs);
+
+  // ApplySnapshot replaces the storage's contents with `snapshot`: the log
+  // becomes empty after the snapshot's index. SnapshotOutOfDateError if the
+  // storage already holds a snapshot at or after that index.
+  absl::Status ApplySnapshot(raftpb::Snapshot snapshot);
+
+  // CreateSnapshot records a snapshot of the state machine at index i (which
+  // must be in the log) with `data`, and with `conf_state` if given (else the
+  // previous snapshot's). The log is not compacted; call Compact for that.
+  // SnapshotOutOfDateError if i is not newer than the current snapshot.
+  absl::StatusOr<raftpb::Snapshot> CreateSnapshot(
+      uint64_t i, const raftpb::ConfState* conf_state, std::string data);
+
+  // Compact discards the entries before compact_index; the entry at
+  // compact_index remains only as the boundary term, so FirstIndex() becomes
+  // compact_index + 1. CompactedError if compact_index is already compacted,
+  // InvalidArgument if it is past the last index.
+  absl::Status Compact(uint64_t compact_index);
+
+  // Append adds entries, which must have consecutive indexes. Entries that
+  // overlap the log replace the overlapping suffix (the application persists
+  // what the leader overwrote); entries already compacted are skipped.
+  // InvalidArgument if they would leave a gap after the last index.
+  absl::Status Append(absl::Span<const raftpb::Entry> entries);
+  absl::Status Append(std::vector<raftpb::Entry>&& entries);
+
+ private:
+  uint64_t FirstIndexLocked() const ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  uint64_t LastIndexLocked() const ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  template <typename Ents>
+  absl::Status AppendLocked(Ents&& entries)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  mutable absl::Mutex mu_;
+  raftpb::HardState hard_state_ ABSL_GUARDED_BY(mu_);
+  raftpb::Snapshot snapshot_ ABSL_GUARDED_BY(mu_);
+  // ents_[0] is a dummy entry holding the index and term of the last
+  // compacted entry (the snapshot's); the real entries follow.
+  std::vector<raftpb::Entry> ents_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace craft
+
+#endif  // CRAFT_MEMORY_STORAGE_H_

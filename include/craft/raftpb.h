@@ -1,0 +1,81 @@
+// craft's wire and storage types (generated from proto/craft/raftpb.proto)
+// and the small vocabulary around them that every layer shares.
+
+#ifndef CRAFT_RAFTPB_H_
+#define CRAFT_RAFTPB_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+
+#include "craft/raftpb.pb.h"
+
+namespace craft {
+
+// kNone is the id of no node: no leader, no vote.
+inline constexpr uint64_t kNone = 0;
+
+// kNoLimit disables a byte budget (max sizes of messages, Ready batches).
+inline constexpr uint64_t kNoLimit = std::numeric_limits<uint64_t>::max();
+
+// The pseudo-node ids of the local storage threads that, with asynchronous
+// storage writes, receive MsgStorageAppend and MsgStorageApply.
+inline constexpr uint64_t kLocalAppendThread =
+    std::numeric_limits<uint64_t>::max();
+inline constexpr uint64_t kLocalApplyThread =
+    std::numeric_limits<uint64_t>::max() - 1;
+
+// EntrySize is an entry's encoded size, the unit of every byte budget that
+// limits how many entries travel together (max-size-per-msg, the committed
+// entries of one Ready).
+inline uint64_t EntrySize(const raftpb::Entry& e) { return e.ByteSizeLong(); }
+
+// PayloadSize is the size of an entry's data alone, the unit of the
+// uncommitted-log and in-flight byte limits.
+inline uint64_t PayloadSize(const raftpb::Entry& e) { return e.data().size(); }
+
+// LimitSize returns how many leading entries of `ents` fit in `max_size`
+// bytes, counting EntrySize. It is never less than one for a non-empty
+// list: an entry larger than the budget still travels, alone.
+template <typename Entries>
+size_t LimitSize(const Entries& ents, uint64_t max_size) {
+  if (ents.empty()) return 0;
+  uint64_t size = EntrySize(ents[0]);
+  for (size_t n = 1; n < ents.size(); ++n) {
+    size += EntrySize(ents[n]);
+    if (size > max_size) return n;
+  }
+  return ents.size();
+}
+
+// IsEmptyHardState reports whether every field of `hs` is zero.
+inline bool IsEmptyHardState(const raftpb::HardState& hs) {
+  return hs.term() == 0 && hs.vote() == 0 && hs.commit() == 0;
+}
+
+// IsEmptySnapshot reports whether `s` describes no snapshot (index 0).
+inline bool IsEmptySnapshot(const raftpb::Snapshot& s) {
+  return s.metadata().index() == 0;
+}
+
+// HardStateEqual compares by value, ignoring field presence.
+inline bool HardStateEqual(const raftpb::HardState& a,
+                           const raftpb::HardState& b) {
+  return a.term() == b.term() && a.vote() == b.vote() &&
+         a.commit() == b.commit();
+}
+
+// MakeEntry builds an entry with every scalar field present, as etcd encodes
+// them.
+inline raftpb::Entry MakeEntry(uint64_t index, uint64_t term,
+                               raftpb::EntryType type = raftpb::EntryNormal) {
+  raftpb::Entry e;
+  e.set_term(term);
+  e.set_index(index);
+  e.set_type(type);
+  return e;
+}
+
+}  // namespace craft
+
+#endif  // CRAFT_RAFTPB_H_

@@ -1,0 +1,372 @@
+#include "craft/describe.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+
+namespace craft {
+namespace {
+
+// Decodes one UTF-8 sequence at the start of `s`. Returns the rune and its
+// length, or length 0 for an invalid (or truncated, overlong, surrogate)
+// sequence.
+std::pair<uint32_t, size_t> DecodeRune(absl::string_view s) {
+  const auto b = [&](size_t i) { return static_cast<uint8_t>(s[i]); };
+  const uint8_t c = b(0);
+  if (c < 0x80) return {c, 1};
+  size_t len;
+  uint32_t r;
+  uint32_t min;
+  if ((c & 0xE0) == 0xC0) {
+    len = 2, r = c & 0x1F, min = 0x80;
+  } else if ((c & 0xF0) == 0xE0) {
+    len = 3, r = c & 0x0F, min = 0x800;
+  } else if ((c & 0xF8) == 0xF0) {
+    len = 4, r = c & 0x07, min = 0x10000;
+  } else {
+    return {0, 0};
+  }
+  if (s.size() < len) return {0, 0};
+  for (size_t i = 1; i < len; ++i) {
+    if ((b(i) & 0xC0) != 0x80) return {0, 0};
+    r = (r << 6) | (b(i) & 0x3F);
+  }
+  if (r < min || r > 0x10FFFF || (r >= 0xD800 && r <= 0xDFFF)) return {0, 0};
+  return {r, len};
+}
+
+// An approximation of Go's unicode.IsPrint for non-ASCII runes: every rune
+// is printable except the non-ASCII spaces and separators, the format
+// characters, private-use code points and non-characters. (Unassigned code
+// points, which Go also escapes, are not distinguished.)
+bool IsPrintRune(uint32_t r) {
+  if (r < 0x80) return r >= 0x20 && r < 0x7F;
+  if (r < 0xA0) return false;  // C1 controls
+  switch (r) {
+    case 0xA0:
+    case 0xAD:
+    case 0x61C:
+    case 0x6DD:
+    case 0x70F:
+    case 0x1680:
+    case 0x180E:
+    case 0x2028:
+    case 0x2029:
+    case 0x202F:
+    case 0x205F:
+    case 0x3000:
+    case 0xFEFF:
+      return false;
+    default:
+      break;
+  }
+  if (r >= 0x600 && r <= 0x605) return false;
+  if (r >= 0x2000 && r <= 0x200F) return false;
+  if (r >= 0x202A && r <= 0x202E) return false;
+  if (r >= 0x2060 && r <= 0x206F) return false;
+  if (r >= 0xE000 && r <= 0xF8FF) return false;
+  if (r >= 0xFDD0 && r <= 0xFDEF) return false;
+  if (r >= 0xFFF9 && r <= 0xFFFB) return false;
+  if ((r & 0xFFFE) == 0xFFFE) return false;
+  if (r >= 0xF0000) return false;
+  return true;
+}
+
+std::string EndpointList(const google::protobuf::RepeatedField<uint64_t>& ids) {
+  return absl::StrCat("[", absl::StrJoin(ids, " "), "]");
+}
+
+}  // namespace
+
+std::string QuoteData(absl::string_view data) {
+  std::string out;
+  out.reserve(data.size() + 2);
+  out.push_back('"');
+  while (!data.empty()) {
+    auto [r, len] = DecodeRune(data);
+    if (len == 0) {
+      absl::StrAppendFormat(&out, "\\x%02x", static_cast<uint8_t>(data[0]));
+      data.remove_prefix(1);
+      continue;
+    }
+    switch (r) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\a':
+        out += "\\a";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\v':
+        out += "\\v";
+        break;
+      default:
+        if (IsPrintRune(r)) {
+          out.append(data.data(), len);
+        } else if (r < 0x20 || r == 0x7F) {
+          absl::StrAppendFormat(&out, "\\x%02x", r);
+        } else if (r < 0x10000) {
+          absl::StrAppendFormat(&out, "\\u%04x", r);
+        } else {
+          absl::StrAppendFormat(&out, "\\U%08x", r);
+        }
+    }
+    data.remove_prefix(len);
+  }
+  out.push_back('"');
+  return out;
+}
+
+std::string DescribeNodeId(uint64_t id) {
+  switch (id) {
+    case kNone:
+      return "None";
+    case kLocalAppendThread:
+      return "AppendThread";
+    case kLocalApplyThread:
+      return "ApplyThread";
+    default:
+      return absl::StrFormat("%x", id);
+  }
+}
+
+absl::string_view MessageTypeName(raftpb::MessageType t) {
+  const std::string& name = raftpb::MessageType_Name(t);
+  return name;
+}
+
+absl::string_view EntryTypeName(raftpb::EntryType t) {
+  const std::string& name = raftpb::EntryType_Name(t);
+  return name;
+}
+
+namespace {
+
+// Enum names, or the number for values this build does not know (as Go
+// prints them).
+template <typename Enum>
+std::string EnumName(Enum value, absl::string_view name) {
+  if (!name.empty()) return std::string(name);
+  return absl::StrCat(static_cast<int>(value));
+}
+
+}  // namespace
+
+namespace {
+
+template <typename Changes>
+std::string ConfChangesString(const Changes& changes) {
+  std::string out;
+  for (const raftpb::ConfChangeSingle& cc : changes) {
+    if (!out.empty()) out.push_back(' ');
+    switch (cc.type()) {
+      case raftpb::ConfChangeAddNode:
+        out.push_back('v');
+        break;
+      case raftpb::ConfChangeAddLearnerNode:
+        out.push_back('l');
+        break;
+      case raftpb::ConfChangeRemoveNode:
+        out.push_back('r');
+        break;
+      case raftpb::ConfChangeUpdateNode:
+        out.push_back('u');
+        break;
+      default:
+        out += "unknown";
+    }
+    absl::StrAppend(&out, cc.node_id());
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string DescribeConfChanges(
+    absl::Span<const raftpb::ConfChangeSingle> changes) {
+  return ConfChangesString(changes);
+}
+
+std::string DescribeConfChanges(
+    const google::protobuf::RepeatedPtrField<raftpb::ConfChangeSingle>&
+        changes) {
+  return ConfChangesString(changes);
+}
+
+std::string DescribeEntry(const raftpb::Entry& e) {
+  std::string payload;
+  switch (e.type()) {
+    case raftpb::EntryNormal:
+      payload = QuoteData(e.data());
+      break;
+    case raftpb::EntryConfChange: {
+      raftpb::ConfChange cc;
+      if (!cc.ParseFromString(e.data())) {
+        payload = "<malformed ConfChange>";
+        break;
+      }
+      raftpb::ConfChangeSingle single;
+      single.set_type(cc.type());
+      single.set_node_id(cc.node_id());
+      payload = DescribeConfChanges({&single, 1});
+      break;
+    }
+    case raftpb::EntryConfChangeV2: {
+      raftpb::ConfChangeV2 cc;
+      if (!cc.ParseFromString(e.data())) {
+        payload = "<malformed ConfChangeV2>";
+        break;
+      }
+      payload = DescribeConfChanges(cc.changes());
+      break;
+    }
+    default:
+      payload = QuoteData(e.data());
+  }
+  std::string out = absl::StrCat(e.term(), "/", e.index(), " ",
+                                 EnumName(e.type(), EntryTypeName(e.type())));
+  if (!payload.empty()) absl::StrAppend(&out, " ", payload);
+  return out;
+}
+
+std::string DescribeEntries(absl::Span<const raftpb::Entry> ents) {
+  std::string out;
+  for (const raftpb::Entry& e : ents) absl::StrAppend(&out, DescribeEntry(e), "\n");
+  return out;
+}
+
+std::string DescribeMessage(const raftpb::Message& m, absl::string_view indent) {
+  std::string out = absl::StrCat(
+      indent, DescribeNodeId(m.from()), "->", DescribeNodeId(m.to()), " ",
+      EnumName(m.type(), MessageTypeName(m.type())), " Term:", m.term(),
+      " Log:", m.log_term(), "/", m.index());
+  if (m.reject()) absl::StrAppend(&out, " Rejected (Hint: ", m.reject_hint(), ")");
+  if (m.commit() != 0) absl::StrAppend(&out, " Commit:", m.commit());
+  if (m.vote() != 0) absl::StrAppend(&out, " Vote:", m.vote());
+  if (m.entries_size() == 1) {
+    absl::StrAppend(&out, " Entries:[", DescribeEntry(m.entries(0)), "]");
+  } else if (m.entries_size() > 1) {
+    out += " Entries:[";
+    for (const raftpb::Entry& e : m.entries()) {
+      absl::StrAppend(&out, "\n", indent, "  ", DescribeEntry(e));
+    }
+    absl::StrAppend(&out, "\n", indent, "]");
+  }
+  if (m.has_snapshot() && !IsEmptySnapshot(m.snapshot())) {
+    absl::StrAppend(&out, "\n", indent, "  Snapshot: ",
+                    DescribeSnapshot(m.snapshot()));
+  }
+  if (m.responses_size() > 0) {
+    out += " Responses:[";
+    const std::string inner = absl::StrCat(indent, "  ");
+    for (const raftpb::Message& r : m.responses()) {
+      absl::StrAppend(&out, "\n", DescribeMessage(r, inner));
+    }
+    absl::StrAppend(&out, "\n", indent, "]");
+  }
+  return out;
+}
+
+std::string DescribeHardState(const raftpb::HardState& hs) {
+  std::string out = absl::StrCat("Term:", hs.term());
+  if (hs.vote() != 0) absl::StrAppend(&out, " Vote:", hs.vote());
+  absl::StrAppend(&out, " Commit:", hs.commit());
+  return out;
+}
+
+std::string DescribeSoftState(const SoftState& ss) {
+  return absl::StrCat("Lead:", ss.lead, " State:",
+                      StateTypeName(ss.raft_state));
+}
+
+std::string DescribeConfState(const raftpb::ConfState& cs) {
+  return absl::StrCat("Voters:", EndpointList(cs.voters()),
+                      " VotersOutgoing:", EndpointList(cs.voters_outgoing()),
+                      " Learners:", EndpointList(cs.learners()),
+                      " LearnersNext:", EndpointList(cs.learners_next()),
+                      " AutoLeave:", cs.auto_leave() ? "true" : "false");
+}
+
+std::string DescribeSnapshot(const raftpb::Snapshot& s) {
+  const raftpb::SnapshotMetadata& m = s.metadata();
+  return absl::StrCat("Index:", m.index(), " Term:", m.term(),
+                      " ConfState:", DescribeConfState(m.conf_state()));
+}
+
+std::string DescribeReadStates(absl::Span<const ReadState> rs) {
+  std::string out = "[";
+  for (size_t i = 0; i < rs.size(); ++i) {
+    if (i > 0) out.push_back(' ');
+    absl::StrAppend(&out, "{", rs[i].index, " [");
+    for (size_t j = 0; j < rs[i].request_ctx.size(); ++j) {
+      if (j > 0) out.push_back(' ');
+      absl::StrAppend(&out, static_cast<uint8_t>(rs[i].request_ctx[j]));
+    }
+    out += "]}";
+  }
+  out += "]";
+  return out;
+}
+
+std::string DescribeReady(const Ready& rd) {
+  std::string out;
+  if (rd.soft_state) absl::StrAppend(&out, DescribeSoftState(*rd.soft_state), "\n");
+  if (!IsEmptyHardState(rd.hard_state)) {
+    absl::StrAppend(&out, "HardState ", DescribeHardState(rd.hard_state), "\n");
+  }
+  if (!rd.read_states.empty()) {
+    absl::StrAppend(&out, "ReadStates ", DescribeReadStates(rd.read_states), "\n");
+  }
+  if (!rd.entries.empty()) {
+    absl::StrAppend(&out, "Entries:\n", DescribeEntries(rd.entries));
+  }
+  if (!IsEmptySnapshot(rd.snapshot)) {
+    absl::StrAppend(&out, "Snapshot ", DescribeSnapshot(rd.snapshot), "\n");
+  }
+  if (!rd.committed_entries.empty()) {
+    absl::StrAppend(&out, "CommittedEntries:\n",
+                    DescribeEntries(rd.committed_entries));
+  }
+  if (!rd.messages.empty()) {
+    out += "Messages:\n";
+    for (const raftpb::Message& m : rd.messages) {
+      absl::StrAppend(&out, DescribeMessage(m), "\n");
+    }
+  }
+  if (out.empty()) return "<empty Ready>";
+  return absl::StrCat("Ready MustSync=", rd.must_sync ? "true" : "false", ":\n",
+                      out);
+}
+
+absl::string_view StateTypeName(StateType s) {
+  switch (s) {
+    case StateType::kFollower:
+      return "StateFollower";
+    case StateType::kCandidate:
+      return "StateCandidate";
+    case StateType::kLeader:
+      return "StateLeader";
+    case StateType::kPreCandidate:
+      return "StatePreCandidate";
+  }
+  return "StateUnknown";
+}
+
+}  // namespace craft

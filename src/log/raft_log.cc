@@ -1,0 +1,326 @@
+#include "log/raft_log.h"
+
+#include <algorithm>
+#include <iterator>
+
+#include "absl/strings/str_format.h"
+#include "craft/errors.h"
+
+namespace craft {
+
+absl::StatusOr<RaftLog> RaftLog::Create(Storage* storage, Logger* logger,
+                                        uint64_t max_applying_size) {
+  if (storage == nullptr) {
+    return absl::InvalidArgumentError("storage must not be nil");
+  }
+  absl::StatusOr<uint64_t> first = storage->FirstIndex();
+  if (!first.ok()) return first.status();
+  absl::StatusOr<uint64_t> last = storage->LastIndex();
+  if (!last.ok()) return last.status();
+  if (*first == 0 || *last + 1 < *first) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "storage reports an invalid log range: first index %d, last index %d",
+        *first, *last));
+  }
+  return RaftLog(storage, logger, *first, *last, max_applying_size);
+}
+
+RaftLog::RaftLog(Storage* storage, Logger* logger, uint64_t first,
+                 uint64_t last, uint64_t max_applying_size)
+    : storage_(storage),
+      unstable_(last + 1, logger),
+      committed_(first - 1),
+      applying_(first - 1),
+      applied_(first - 1),
+      logger_(logger),
+      max_applying_size_(max_applying_size) {}
+
+std::string RaftLog::String() const {
+  return absl::StrFormat(
+      "committed=%d, applied=%d, applying=%d, unstable.offset=%d, "
+      "unstable.offsetInProgress=%d, len(unstable.Entries)=%d",
+      committed_, applied_, applying_, unstable_.offset(),
+      unstable_.offset_in_progress(), unstable_.entries().size());
+}
+
+absl::StatusOr<std::optional<uint64_t>> RaftLog::MaybeAppend(
+    EntryId prev, uint64_t committed, std::vector<raftpb::Entry>&& ents) {
+  if (!MatchTerm(prev)) return std::nullopt;
+  for (size_t k = 0; k < ents.size(); ++k) {
+    if (ents[k].index() != prev.index + 1 + k) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "appended entry %d has index %d, want %d", k, ents[k].index(),
+          prev.index + 1 + k));
+    }
+  }
+  const uint64_t last_new = prev.index + ents.size();
+  const uint64_t conflict = FindConflict(ents);
+  if (conflict != 0) {
+    if (conflict <= committed_) {
+      return absl::FailedPreconditionError(absl::StrFormat(
+          "entry %d conflicts with committed entry [committed(%d)]", conflict,
+          committed_));
+    }
+    // Entries before the conflict are already in the log.
+    ents.erase(ents.begin(), ents.begin() + static_cast<ptrdiff_t>(
+                                                conflict - (prev.index + 1)));
+    absl::StatusOr<uint64_t> appended = Append(std::move(ents));
+    if (!appended.ok()) return appended.status();
+  }
+  CommitTo(std::min(committed, last_new));
+  return last_new;
+}
+
+absl::StatusOr<uint64_t> RaftLog::Append(std::vector<raftpb::Entry>&& ents) {
+  if (ents.empty()) return LastIndex();
+  const uint64_t after = ents.front().index() - 1;
+  if (after < committed_) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "after(%d) is out of range [committed(%d)]", after, committed_));
+  }
+  if (after > LastIndex()) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "appending at %d leaves a gap after last index %d", after + 1,
+        LastIndex()));
+  }
+  unstable_.TruncateAndAppend(std::move(ents));
+  return LastIndex();
+}
+
+uint64_t RaftLog::FindConflict(absl::Span<const raftpb::Entry> ents) const {
+  for (const raftpb::Entry& e : ents) {
+    if (!MatchTerm(IdOf(e))) {
+      if (e.index() <= LastIndex()) {
+        logger_->Infof(
+            "found conflict at index %d [existing term: %d, conflicting "
+            "term: %d]",
+            e.index(), TermOrZero(e.index()), e.term());
+      }
+      return e.index();
+    }
+  }
+  return 0;
+}
+
+std::pair<uint64_t, uint64_t> RaftLog::FindConflictByTerm(
+    uint64_t index, uint64_t term) const {
+  for (; index > 0; --index) {
+    absl::StatusOr<uint64_t> ours = Term(index);
+    // Without our term we cannot rule out a match: stop here.
+    if (!ours.ok()) return {index, 0};
+    if (*ours <= term) return {index, *ours};
+  }
+  return {0, 0};
+}
+
+uint64_t RaftLog::MaxAppliableIndex(bool allow_unstable) const {
+  uint64_t hi = committed_;
+  if (!allow_unstable) hi = std::min(hi, unstable_.offset() - 1);
+  return hi;
+}
+
+bool RaftLog::HasNextCommittedEnts(bool allow_unstable) const {
+  // A pending snapshot must be applied first: it replaces the state the
+  // committed entries would be applied to.
+  if (applying_paused_ || HasNextOrInProgressSnapshot()) return false;
+  return applying_ + 1 <= MaxAppliableIndex(allow_unstable);
+}
+
+absl::StatusOr<std::vector<raftpb::Entry>> RaftLog::NextCommittedEnts(
+    bool allow_unstable) const {
+  if (!HasNextCommittedEnts(allow_unstable)) {
+    return std::vector<raftpb::Entry>();
+  }
+  const uint64_t lo = applying_ + 1;
+  const uint64_t hi = MaxAppliableIndex(allow_unstable) + 1;
+  // Not paused, so the budget is not spent.
+  return Slice(lo, hi, max_applying_size_ - applying_size_);
+}
+
+absl::StatusOr<raftpb::Snapshot> RaftLog::Snapshot() const {
+  if (unstable_.snapshot()) return *unstable_.snapshot();
+  return storage_->Snapshot();
+}
+
+uint64_t RaftLog::FirstIndex() const {
+  if (std::optional<uint64_t> i = unstable_.MaybeFirstIndex()) return *i;
+  absl::StatusOr<uint64_t> i = storage_->FirstIndex();
+  if (!i.ok()) {
+    logger_->Panicf("storage failed to report its first index: %s",
+                    i.status().ToString());
+    return unstable_.offset();
+  }
+  return *i;
+}
+
+uint64_t RaftLog::LastIndex() const {
+  if (std::optional<uint64_t> i = unstable_.MaybeLastIndex()) return *i;
+  absl::StatusOr<uint64_t> i = storage_->LastIndex();
+  if (!i.ok()) {
+    logger_->Panicf("storage failed to report its last index: %s",
+                    i.status().ToString());
+    return unstable_.offset() - 1;
+  }
+  return *i;
+}
+
+uint64_t RaftLog::LastTerm() const {
+  absl::StatusOr<uint64_t> t = Term(LastIndex());
+  if (!t.ok()) {
+    logger_->Panicf("unexpected error when getting the last term (%s)",
+                    t.status().ToString());
+    return 0;
+  }
+  return *t;
+}
+
+void RaftLog::CommitTo(uint64_t to) {
+  if (committed_ >= to) return;
+  if (LastIndex() < to) {
+    logger_->Panicf(
+        "tocommit(%d) is out of range [lastIndex(%d)]. Was the raft log "
+        "corrupted, truncated, or lost?",
+        to, LastIndex());
+    return;
+  }
+  committed_ = to;
+}
+
+bool RaftLog::MaybeCommit(EntryId at) {
+  if (at.term != 0 && at.index > committed_ && MatchTerm(at)) {
+    CommitTo(at.index);
+    return true;
+  }
+  return false;
+}
+
+void RaftLog::AppliedTo(uint64_t i, uint64_t size) {
+  if (committed_ < i || i < applied_) {
+    logger_->Panicf(
+        "applied(%d) is out of range [prevApplied(%d), committed(%d)]", i,
+        applied_, committed_);
+    return;
+  }
+  applied_ = i;
+  applying_ = std::max(applying_, i);
+  applying_size_ = applying_size_ > size ? applying_size_ - size : 0;
+  applying_paused_ = applying_size_ >= max_applying_size_;
+}
+
+void RaftLog::AcceptApplying(uint64_t i, uint64_t size, bool allow_unstable) {
+  if (committed_ < i) {
+    logger_->Panicf("applying(%d) is out of range [prevApplying(%d), "
+                    "committed(%d)]",
+                    i, applying_, committed_);
+    return;
+  }
+  applying_ = i;
+  applying_size_ += size;
+  // Pause when the budget is spent, or when the hand-out stopped short of
+  // what was appliable: then the next entry would not have fit either.
+  applying_paused_ = applying_size_ >= max_applying_size_ ||
+                     i < MaxAppliableIndex(allow_unstable);
+}
+
+absl::StatusOr<uint64_t> RaftLog::Term(uint64_t i) const {
+  // The unstable tail answers first: anything it knows is in range.
+  if (std::optional<uint64_t> t = unstable_.MaybeTerm(i)) return *t;
+  if (i + 1 < FirstIndex()) return CompactedError();
+  if (i > LastIndex()) return UnavailableError();
+  return storage_->Term(i);
+}
+
+uint64_t RaftLog::TermOrZero(uint64_t i) const {
+  absl::StatusOr<uint64_t> t = Term(i);
+  return t.ok() ? *t : 0;
+}
+
+absl::StatusOr<std::vector<raftpb::Entry>> RaftLog::Entries(
+    uint64_t i, uint64_t max_size) const {
+  if (i > LastIndex()) return std::vector<raftpb::Entry>();
+  return Slice(i, LastIndex() + 1, max_size);
+}
+
+absl::StatusOr<std::vector<raftpb::Entry>> RaftLog::AllEntries() const {
+  return Entries(FirstIndex(), kNoLimit);
+}
+
+bool RaftLog::IsUpToDate(EntryId their) const {
+  const EntryId ours = LastEntryId();
+  return their.term > ours.term ||
+         (their.term == ours.term && their.index >= ours.index);
+}
+
+bool RaftLog::MatchTerm(EntryId id) const {
+  absl::StatusOr<uint64_t> t = Term(id.index);
+  return t.ok() && *t == id.term;
+}
+
+void RaftLog::Restore(raftpb::Snapshot s) {
+  logger_->Infof("log [%s] starts to restore snapshot [index: %d, term: %d]",
+                 String(), s.metadata().index(), s.metadata().term());
+  committed_ = s.metadata().index();
+  unstable_.Restore(std::move(s));
+}
+
+absl::Status RaftLog::CheckOutOfBounds(uint64_t lo, uint64_t hi) const {
+  if (lo > hi) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("invalid slice %d > %d", lo, hi));
+  }
+  if (lo < FirstIndex()) return CompactedError();
+  if (hi > LastIndex() + 1) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("slice[%d,%d) out of bound [%d,%d]", lo, hi,
+                        FirstIndex(), LastIndex()));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<raftpb::Entry>> RaftLog::Slice(
+    uint64_t lo, uint64_t hi, uint64_t max_size) const {
+  if (absl::Status s = CheckOutOfBounds(lo, hi); !s.ok()) return s;
+  if (lo == hi) return std::vector<raftpb::Entry>();
+  const uint64_t offset = unstable_.offset();
+  if (lo >= offset) {
+    absl::Span<const raftpb::Entry> u = unstable_.Slice(lo, hi);
+    return std::vector<raftpb::Entry>(u.begin(),
+                                      u.begin() + LimitSize(u, max_size));
+  }
+  const uint64_t cut = std::min(hi, offset);
+  absl::StatusOr<std::vector<raftpb::Entry>> ents =
+      storage_->Entries(lo, cut, max_size);
+  if (!ents.ok()) return ents.status();
+  if (hi <= offset) return ents;
+  // Storage stopped short of `cut`: the budget is spent.
+  if (ents->size() < cut - lo) return ents;
+  uint64_t size = 0;
+  for (const raftpb::Entry& e : *ents) size += EntrySize(e);
+  if (size >= max_size) return ents;
+  // Add the unstable entries that fit in the rest of the budget. LimitSize
+  // always yields one entry; drop it if it does not fit.
+  absl::Span<const raftpb::Entry> u = unstable_.Slice(offset, hi);
+  size_t n = LimitSize(u, max_size - size);
+  if (n == 1 && size + EntrySize(u[0]) > max_size) return ents;
+  ents->insert(ents->end(), u.begin(), u.begin() + n);
+  return ents;
+}
+
+absl::Status RaftLog::Scan(
+    uint64_t lo, uint64_t hi, uint64_t page_size,
+    const std::function<absl::Status(absl::Span<const raftpb::Entry>)>& visit)
+    const {
+  while (lo < hi) {
+    absl::StatusOr<std::vector<raftpb::Entry>> page = Slice(lo, hi, page_size);
+    if (!page.ok()) return page.status();
+    if (page->empty()) {
+      return absl::InternalError(
+          absl::StrFormat("got 0 entries in [%d, %d)", lo, hi));
+    }
+    if (absl::Status s = visit(*page); !s.ok()) return s;
+    lo += page->size();
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace craft

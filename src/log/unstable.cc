@@ -1,0 +1,120 @@
+#include "log/unstable.h"
+
+#include <algorithm>
+#include <iterator>
+#include <utility>
+
+namespace craft {
+
+std::optional<uint64_t> Unstable::MaybeFirstIndex() const {
+  if (snapshot_) return snapshot_->metadata().index() + 1;
+  return std::nullopt;
+}
+
+std::optional<uint64_t> Unstable::MaybeLastIndex() const {
+  if (!entries_.empty()) return offset_ + entries_.size() - 1;
+  if (snapshot_) return snapshot_->metadata().index();
+  return std::nullopt;
+}
+
+std::optional<uint64_t> Unstable::MaybeTerm(uint64_t i) const {
+  if (i < offset_) {
+    if (snapshot_ && snapshot_->metadata().index() == i) {
+      return snapshot_->metadata().term();
+    }
+    return std::nullopt;
+  }
+  if (i - offset_ >= entries_.size()) return std::nullopt;
+  return entries_[i - offset_].term();
+}
+
+absl::Span<const raftpb::Entry> Unstable::NextEntries() const {
+  const size_t in_progress = offset_in_progress_ - offset_;
+  if (in_progress >= entries_.size()) return {};
+  return absl::MakeConstSpan(entries_).subspan(in_progress);
+}
+
+const raftpb::Snapshot* Unstable::NextSnapshot() const {
+  if (!snapshot_ || snapshot_in_progress_) return nullptr;
+  return &*snapshot_;
+}
+
+void Unstable::AcceptInProgress() {
+  if (!entries_.empty()) offset_in_progress_ = entries_.back().index() + 1;
+  if (snapshot_) snapshot_in_progress_ = true;
+}
+
+void Unstable::StableTo(EntryId id) {
+  std::optional<uint64_t> term = MaybeTerm(id.index);
+  if (!term) {
+    logger_->Infof("entry at index %d missing from unstable log; ignoring",
+                   id.index);
+    return;
+  }
+  if (id.index < offset_) {
+    // The index matched the pending snapshot, not an entry.
+    logger_->Infof("entry at index %d matched unstable snapshot; ignoring",
+                   id.index);
+    return;
+  }
+  if (*term != id.term) {
+    logger_->Infof(
+        "entry at (index,term)=(%d,%d) mismatched with entry at (%d,%d) in "
+        "unstable log; ignoring",
+        id.index, id.term, id.index, *term);
+    return;
+  }
+  entries_.erase(entries_.begin(),
+                 entries_.begin() + static_cast<ptrdiff_t>(id.index + 1 -
+                                                           offset_));
+  offset_ = id.index + 1;
+  offset_in_progress_ = std::max(offset_in_progress_, offset_);
+}
+
+void Unstable::StableSnapTo(uint64_t i) {
+  if (snapshot_ && snapshot_->metadata().index() == i) {
+    snapshot_.reset();
+    snapshot_in_progress_ = false;
+  }
+}
+
+void Unstable::Restore(raftpb::Snapshot s) {
+  offset_ = s.metadata().index() + 1;
+  offset_in_progress_ = offset_;
+  entries_.clear();
+  snapshot_ = std::move(s);
+  snapshot_in_progress_ = false;
+}
+
+void Unstable::TruncateAndAppend(std::vector<raftpb::Entry>&& ents) {
+  if (ents.empty()) return;
+  const uint64_t from = ents.front().index();
+  if (from == offset_ + entries_.size()) {
+    // The common case: the new entries directly follow.
+    if (entries_.empty()) {
+      entries_ = std::move(ents);
+    } else {
+      std::move(ents.begin(), ents.end(), std::back_inserter(entries_));
+    }
+  } else if (from <= offset_) {
+    // Everything unstable is replaced, including what is being written; the
+    // stale write's acknowledgement will not match and be ignored.
+    logger_->Infof("replace the unstable entries from index %d", from);
+    entries_ = std::move(ents);
+    offset_ = from;
+    offset_in_progress_ = offset_;
+  } else {
+    // Keep [offset_, from), then append.
+    logger_->Infof("truncate the unstable entries before index %d", from);
+    entries_.resize(from - offset_);
+    std::move(ents.begin(), ents.end(), std::back_inserter(entries_));
+    offset_in_progress_ = std::min(offset_in_progress_, from);
+  }
+}
+
+absl::Span<const raftpb::Entry> Unstable::Slice(uint64_t lo,
+                                                uint64_t hi) const {
+  return absl::MakeConstSpan(entries_).subspan(lo - offset_, hi - lo);
+}
+
+}  // namespace craft

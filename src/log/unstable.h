@@ -1,0 +1,81 @@
+// Unstable is the tail of the Raft log that the application has not yet
+// persisted: entries appended since the last Ready was written, and possibly
+// an incoming snapshot that replaces everything before them.
+//
+// With asynchronous storage writes, entries move through three stages:
+// unstable and not handed out; handed out in a Ready and being written ("in
+// progress"); stable, after the write is acknowledged and they leave this
+// structure. offset_in_progress_ separates the first two.
+
+#ifndef CRAFT_LOG_UNSTABLE_H_
+#define CRAFT_LOG_UNSTABLE_H_
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "absl/types/span.h"
+#include "craft/logger.h"
+#include "craft/raftpb.h"
+#include "log/entry_id.h"
+
+namespace craft {
+
+class Unstable {
+ public:
+  // `offset` is the index the first unstable entry will have.
+  Unstable(uint64_t offset, Logger* logger)
+      : offset_(offset), offset_in_progress_(offset), logger_(logger) {}
+
+  // The first index known from the pending snapshot, if there is one.
+  std::optional<uint64_t> MaybeFirstIndex() const;
+  // The last index of the unstable entries, or of the pending snapshot.
+  std::optional<uint64_t> MaybeLastIndex() const;
+  // The term of entry i, if this structure knows it.
+  std::optional<uint64_t> MaybeTerm(uint64_t i) const;
+
+  // Entries not yet handed out for writing.
+  absl::Span<const raftpb::Entry> NextEntries() const;
+  // The snapshot, if not yet handed out for writing.
+  const raftpb::Snapshot* NextSnapshot() const;
+  // Marks everything currently unstable as handed out (in progress).
+  void AcceptInProgress();
+
+  // StableTo removes the entries up to `id` once they are durable. An id
+  // that no longer matches (the entries were replaced by a newer leader's
+  // while being written) is ignored: those writes are stale.
+  void StableTo(EntryId id);
+  // StableSnapTo drops the snapshot once it is durable at index i.
+  void StableSnapTo(uint64_t i);
+
+  // Restore replaces everything with the snapshot `s`.
+  void Restore(raftpb::Snapshot s);
+
+  // TruncateAndAppend appends `ents` (consecutive indexes), first dropping
+  // any unstable entries at or after ents[0].index().
+  void TruncateAndAppend(std::vector<raftpb::Entry>&& ents);
+
+  // Slice returns the entries in [lo, hi); the caller guarantees that the
+  // range lies within [offset(), offset() + entries().size()).
+  absl::Span<const raftpb::Entry> Slice(uint64_t lo, uint64_t hi) const;
+
+  uint64_t offset() const { return offset_; }
+  uint64_t offset_in_progress() const { return offset_in_progress_; }
+  bool snapshot_in_progress() const { return snapshot_in_progress_; }
+  const std::optional<raftpb::Snapshot>& snapshot() const { return snapshot_; }
+  const std::vector<raftpb::Entry>& entries() const { return entries_; }
+
+ private:
+  std::optional<raftpb::Snapshot> snapshot_;
+  // entries_[k] has index offset_ + k.
+  std::vector<raftpb::Entry> entries_;
+  uint64_t offset_;
+  bool snapshot_in_progress_ = false;
+  // Entries with index < offset_in_progress_ are being written.
+  uint64_t offset_in_progress_;
+  Logger* logger_;
+};
+
+}  // namespace craft
+
+#endif  // CRAFT_LOG_UNSTABLE_H_

@@ -1,0 +1,69 @@
+#include "craft/logger.h"
+
+#include <cstdlib>
+
+#include "absl/strings/str_cat.h"
+#include "craft/capturing_logger.h"
+
+namespace craft {
+
+absl::string_view LogLevelName(LogLevel level) {
+  switch (level) {
+    case LogLevel::kDebug:
+      return "DEBUG";
+    case LogLevel::kInfo:
+      return "INFO";
+    case LogLevel::kWarning:
+      return "WARN";
+    case LogLevel::kError:
+      return "ERROR";
+    case LogLevel::kFatal:
+      return "FATAL";
+  }
+  return "UNKNOWN";
+}
+
+void Logger::Panic(absl::string_view message) {
+  Write(LogLevel::kFatal, message);
+  std::abort();
+}
+
+bool CapturingLogger::Enabled(LogLevel level) const {
+  absl::MutexLock lock(&mu_);
+  return level >= min_level_;
+}
+
+void CapturingLogger::Write(LogLevel level, absl::string_view message) {
+  absl::MutexLock lock(&mu_);
+  if (level < min_level_) return;
+  lines_.push_back(absl::StrCat(LogLevelName(level), " ", message));
+}
+
+void CapturingLogger::Panic(absl::string_view message) {
+  absl::MutexLock lock(&mu_);
+  lines_.push_back(absl::StrCat(LogLevelName(LogLevel::kFatal), " ", message));
+  ++panics_;
+}
+
+void CapturingLogger::set_min_level(LogLevel level) {
+  absl::MutexLock lock(&mu_);
+  min_level_ = level;
+}
+
+std::vector<std::string> CapturingLogger::Lines() const {
+  absl::MutexLock lock(&mu_);
+  return lines_;
+}
+
+int CapturingLogger::panics() const {
+  absl::MutexLock lock(&mu_);
+  return panics_;
+}
+
+void CapturingLogger::Clear() {
+  absl::MutexLock lock(&mu_);
+  lines_.clear();
+  panics_ = 0;
+}
+
+}  // namespace craft
