@@ -1,1 +1,71 @@
+#include "craft/logger.h"
+
+#include "craft/capturing_logger.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
+
+namespace craft {
+namespace {
+
+using ::testing::ElementsAre;
+
+TEST(LoggerTest, LevelNames) {
+  EXPECT_EQ(LogLevelName(LogLevel::kDebug), "DEBUG");
+  EXPECT_EQ(LogLevelName(LogLevel::kInfo), "INFO");
+  EXPECT_EQ(LogLevelName(LogLevel::kWarning), "WARN");
+  EXPECT_EQ(LogLevelName(LogLevel::kError), "ERROR");
+  EXPECT_EQ(LogLevelName(LogLevel::kFatal), "FATAL");
+}
+
+TEST(LoggerTest, CapturingLoggerFiltersByLevel) {
+  CapturingLogger log(LogLevel::kInfo);
+  log.Debugf("hidden %d", 1);
+  log.Infof("%d became leader at term %d", 1, 2);
+  log.Warningf("w");
+  log.Errorf("e %s", "x");
+  EXPECT_THAT(log.Lines(), ElementsAre("INFO 1 became leader at term 2",
+                                       "WARN w", "ERROR e x"));
+  log.set_min_level(LogLevel::kDebug);
+  log.Debugf("shown");
+  EXPECT_EQ(log.Lines().back(), "DEBUG shown");
+  log.Clear();
+  EXPECT_TRUE(log.Lines().empty());
+}
+
+TEST(LoggerTest, CapturingLoggerRecordsPanicsWithoutAborting) {
+  CapturingLogger log(LogLevel::kError);
+  log.Panicf("applied(%d) is out of range", 7);
+  EXPECT_EQ(log.panics(), 1);
+  EXPECT_THAT(log.Lines(), ElementsAre("FATAL applied(7) is out of range"));
+}
+
+// Counts the messages it is asked to write; every level is disabled.
+class SilentLogger : public Logger {
+ public:
+  bool Enabled(LogLevel) const override { return false; }
+  void Write(LogLevel, absl::string_view) override { ++writes; }
+  int writes = 0;
+};
+
+TEST(LoggerTest, DisabledLevelsAreNotFormattedOrWritten) {
+  SilentLogger log;
+  log.Infof("%s", "x");
+  log.Errorf("%d", 1);
+  EXPECT_EQ(log.writes, 0);
+}
+
+TEST(LoggerTest, DefaultPanicAborts) {
+  SilentLogger log;
+  EXPECT_DEATH(log.Panicf("broken %d", 1), "");
+}
+
+TEST(LoggerTest, SpdlogLoggerRespectsMinLevel) {
+  std::unique_ptr<Logger> log = NewSpdlogLogger("test", LogLevel::kWarning);
+  EXPECT_FALSE(log->Enabled(LogLevel::kInfo));
+  EXPECT_TRUE(log->Enabled(LogLevel::kWarning));
+  log->Warningf("spdlog logger works: %d", 42);
+  EXPECT_TRUE(DefaultLogger().Enabled(LogLevel::kInfo));
+}
+
+}  // namespace
+}  // namespace craft

@@ -6,9 +6,9 @@
 #define CRAFT_CAPTURING_LOGGER_H_
 
 #include <string>
-#include "absl/strings/string_view.h"
 #include <vector>
 
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "craft/logger.h"
 

@@ -7,8 +7,8 @@
 
 #include <cstdint>
 #include <string>
-#include "absl/strings/string_view.h"
 
+#include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "craft/raftpb.h"
 #include "craft/read_state.h"

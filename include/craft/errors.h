@@ -18,8 +18,8 @@ absl::Status CompactedError();
 bool IsCompacted(const absl::Status& s);
 
 // The requested entry is past the storage's last index. Code: kNotFound.
-absl::Status UnavailableError();
-bool IsUnavailable(const absl::Status& s);
+absl::Status EntryUnavailableError();
+bool IsEntryUnavailable(const absl::Status& s);
 
 // The snapshot being applied or created is older than the one the storage
 // already holds. Code: kFailedPrecondition.

@@ -66,8 +66,7 @@ class MemoryStorage : public Storage {
   uint64_t FirstIndexLocked() const ABSL_SHARED_LOCKS_REQUIRED(mu_);
   uint64_t LastIndexLocked() const ABSL_SHARED_LOCKS_REQUIRED(mu_);
   template <typename Ents>
-  absl::Status AppendLocked(Ents&& entries)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status AppendLocked(Ents&& entries) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   mutable absl::Mutex mu_;
   raftpb::HardState hard_state_ ABSL_GUARDED_BY(mu_);

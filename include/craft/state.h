@@ -4,8 +4,8 @@
 #define CRAFT_STATE_H_
 
 #include <cstdint>
-#include "absl/strings/string_view.h"
 
+#include "absl/strings/string_view.h"
 #include "craft/raftpb.h"
 
 namespace craft {

@@ -21,7 +21,7 @@ struct InitialState {
 };
 
 // Storage implementations report their error kinds with the values of
-// craft/errors.h (CompactedError, UnavailableError,
+// craft/errors.h (CompactedError, EntryUnavailableError,
 // SnapshotTemporarilyUnavailableError); any other error stops the operation
 // that needed the data.
 //
@@ -36,13 +36,13 @@ class Storage {
 
   // Entries returns the entries in [lo, hi), or a prefix of them whose total
   // EntrySize does not exceed max_size (but always at least one entry).
-  // Errors: CompactedError if lo < FirstIndex(); UnavailableError if the
+  // Errors: CompactedError if lo < FirstIndex(); EntryUnavailableError if the
   // range reaches past LastIndex().
   virtual absl::StatusOr<std::vector<raftpb::Entry>> Entries(
       uint64_t lo, uint64_t hi, uint64_t max_size) const = 0;
 
   // Term returns the term of entry i, for i in [FirstIndex()-1, LastIndex()].
-  // Errors: CompactedError below that range, UnavailableError above it.
+  // Errors: CompactedError below that range, EntryUnavailableError above it.
   virtual absl::StatusOr<uint64_t> Term(uint64_t i) const = 0;
 
   virtual absl::StatusOr<uint64_t> LastIndex() const = 0;

@@ -248,16 +248,19 @@ std::string DescribeEntry(const raftpb::Entry& e) {
 
 std::string DescribeEntries(absl::Span<const raftpb::Entry> ents) {
   std::string out;
-  for (const raftpb::Entry& e : ents) absl::StrAppend(&out, DescribeEntry(e), "\n");
+  for (const raftpb::Entry& e : ents)
+    absl::StrAppend(&out, DescribeEntry(e), "\n");
   return out;
 }
 
-std::string DescribeMessage(const raftpb::Message& m, absl::string_view indent) {
+std::string DescribeMessage(const raftpb::Message& m,
+                            absl::string_view indent) {
   std::string out = absl::StrCat(
       indent, DescribeNodeId(m.from()), "->", DescribeNodeId(m.to()), " ",
       EnumName(m.type(), MessageTypeName(m.type())), " Term:", m.term(),
       " Log:", m.log_term(), "/", m.index());
-  if (m.reject()) absl::StrAppend(&out, " Rejected (Hint: ", m.reject_hint(), ")");
+  if (m.reject())
+    absl::StrAppend(&out, " Rejected (Hint: ", m.reject_hint(), ")");
   if (m.commit() != 0) absl::StrAppend(&out, " Commit:", m.commit());
   if (m.vote() != 0) absl::StrAppend(&out, " Vote:", m.vote());
   if (m.entries_size() == 1) {
@@ -270,8 +273,8 @@ std::string DescribeMessage(const raftpb::Message& m, absl::string_view indent) 
     absl::StrAppend(&out, "\n", indent, "]");
   }
   if (m.has_snapshot() && !IsEmptySnapshot(m.snapshot())) {
-    absl::StrAppend(&out, "\n", indent, "  Snapshot: ",
-                    DescribeSnapshot(m.snapshot()));
+    absl::StrAppend(&out, "\n", indent,
+                    "  Snapshot: ", DescribeSnapshot(m.snapshot()));
   }
   if (m.responses_size() > 0) {
     out += " Responses:[";
@@ -292,8 +295,8 @@ std::string DescribeHardState(const raftpb::HardState& hs) {
 }
 
 std::string DescribeSoftState(const SoftState& ss) {
-  return absl::StrCat("Lead:", ss.lead, " State:",
-                      StateTypeName(ss.raft_state));
+  return absl::StrCat("Lead:", ss.lead,
+                      " State:", StateTypeName(ss.raft_state));
 }
 
 std::string DescribeConfState(const raftpb::ConfState& cs) {
@@ -327,12 +330,14 @@ std::string DescribeReadStates(absl::Span<const ReadState> rs) {
 
 std::string DescribeReady(const Ready& rd) {
   std::string out;
-  if (rd.soft_state) absl::StrAppend(&out, DescribeSoftState(*rd.soft_state), "\n");
+  if (rd.soft_state)
+    absl::StrAppend(&out, DescribeSoftState(*rd.soft_state), "\n");
   if (!IsEmptyHardState(rd.hard_state)) {
     absl::StrAppend(&out, "HardState ", DescribeHardState(rd.hard_state), "\n");
   }
   if (!rd.read_states.empty()) {
-    absl::StrAppend(&out, "ReadStates ", DescribeReadStates(rd.read_states), "\n");
+    absl::StrAppend(&out, "ReadStates ", DescribeReadStates(rd.read_states),
+                    "\n");
   }
   if (!rd.entries.empty()) {
     absl::StrAppend(&out, "Entries:\n", DescribeEntries(rd.entries));

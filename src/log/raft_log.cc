@@ -48,9 +48,9 @@ absl::StatusOr<std::optional<uint64_t>> RaftLog::MaybeAppend(
   if (!MatchTerm(prev)) return std::nullopt;
   for (size_t k = 0; k < ents.size(); ++k) {
     if (ents[k].index() != prev.index + 1 + k) {
-      return absl::InvalidArgumentError(absl::StrFormat(
-          "appended entry %d has index %d, want %d", k, ents[k].index(),
-          prev.index + 1 + k));
+      return absl::InvalidArgumentError(
+          absl::StrFormat("appended entry %d has index %d, want %d", k,
+                          ents[k].index(), prev.index + 1 + k));
     }
   }
   const uint64_t last_new = prev.index + ents.size();
@@ -79,9 +79,9 @@ absl::StatusOr<uint64_t> RaftLog::Append(std::vector<raftpb::Entry>&& ents) {
         "after(%d) is out of range [committed(%d)]", after, committed_));
   }
   if (after > LastIndex()) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "appending at %d leaves a gap after last index %d", after + 1,
-        LastIndex()));
+    return absl::InvalidArgumentError(
+        absl::StrFormat("appending at %d leaves a gap after last index %d",
+                        after + 1, LastIndex()));
   }
   unstable_.TruncateAndAppend(std::move(ents));
   return LastIndex();
@@ -102,8 +102,8 @@ uint64_t RaftLog::FindConflict(absl::Span<const raftpb::Entry> ents) const {
   return 0;
 }
 
-std::pair<uint64_t, uint64_t> RaftLog::FindConflictByTerm(
-    uint64_t index, uint64_t term) const {
+std::pair<uint64_t, uint64_t> RaftLog::FindConflictByTerm(uint64_t index,
+                                                          uint64_t term) const {
   for (; index > 0; --index) {
     absl::StatusOr<uint64_t> ours = Term(index);
     // Without our term we cannot rule out a match: stop here.
@@ -209,9 +209,10 @@ void RaftLog::AppliedTo(uint64_t i, uint64_t size) {
 
 void RaftLog::AcceptApplying(uint64_t i, uint64_t size, bool allow_unstable) {
   if (committed_ < i) {
-    logger_->Panicf("applying(%d) is out of range [prevApplying(%d), "
-                    "committed(%d)]",
-                    i, applying_, committed_);
+    logger_->Panicf(
+        "applying(%d) is out of range [prevApplying(%d), "
+        "committed(%d)]",
+        i, applying_, committed_);
     return;
   }
   applying_ = i;
@@ -226,7 +227,7 @@ absl::StatusOr<uint64_t> RaftLog::Term(uint64_t i) const {
   // The unstable tail answers first: anything it knows is in range.
   if (std::optional<uint64_t> t = unstable_.MaybeTerm(i)) return *t;
   if (i + 1 < FirstIndex()) return CompactedError();
-  if (i > LastIndex()) return UnavailableError();
+  if (i > LastIndex()) return EntryUnavailableError();
   return storage_->Term(i);
 }
 

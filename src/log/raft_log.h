@@ -122,7 +122,7 @@ class RaftLog {
 
   // Term returns the term of entry i, for i in [FirstIndex()-1, LastIndex()]:
   // the entry before the first is compacted, but its term is kept for
-  // matching. CompactedError or UnavailableError outside that range.
+  // matching. CompactedError or EntryUnavailableError outside that range.
   absl::StatusOr<uint64_t> Term(uint64_t i) const;
   // TermOrZero is Term, with 0 for an index outside the range.
   uint64_t TermOrZero(uint64_t i) const;
@@ -152,8 +152,8 @@ class RaftLog {
   // error, which it returns.
   absl::Status Scan(
       uint64_t lo, uint64_t hi, uint64_t page_size,
-      const std::function<absl::Status(absl::Span<const raftpb::Entry>)>&
-          visit) const;
+      const std::function<absl::Status(absl::Span<const raftpb::Entry>)>& visit)
+      const;
 
   uint64_t committed() const { return committed_; }
   uint64_t applied() const { return applied_; }

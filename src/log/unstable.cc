@@ -64,9 +64,9 @@ void Unstable::StableTo(EntryId id) {
         id.index, id.term, id.index, *term);
     return;
   }
-  entries_.erase(entries_.begin(),
-                 entries_.begin() + static_cast<ptrdiff_t>(id.index + 1 -
-                                                           offset_));
+  entries_.erase(
+      entries_.begin(),
+      entries_.begin() + static_cast<ptrdiff_t>(id.index + 1 - offset_));
   offset_ = id.index + 1;
   offset_in_progress_ = std::max(offset_in_progress_, offset_);
 }

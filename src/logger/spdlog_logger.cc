@@ -42,12 +42,12 @@ class SpdlogLogger : public Logger {
 
   void Write(LogLevel level, absl::string_view message) override {
     logger_->log(ToSpdlog(level), "{}",
-                fmt::string_view(message.data(), message.size()));
+                 fmt::string_view(message.data(), message.size()));
   }
 
   void Panic(absl::string_view message) override {
     logger_->log(spdlog::level::critical, "{}",
-                fmt::string_view(message.data(), message.size()));
+                 fmt::string_view(message.data(), message.size()));
     logger_->flush();
     std::abort();
   }

@@ -1,10 +1,9 @@
 #include "craft/errors.h"
 
-#include "absl/strings/string_view.h"
-
 #include <optional>
 
 #include "absl/strings/cord.h"
+#include "absl/strings/string_view.h"
 
 namespace craft {
 namespace {
@@ -34,11 +33,11 @@ bool IsCompacted(const absl::Status& s) {
   return Is(s, absl::StatusCode::kOutOfRange, "compacted");
 }
 
-absl::Status UnavailableError() {
+absl::Status EntryUnavailableError() {
   return Make(absl::StatusCode::kNotFound,
               "requested entry at index is unavailable", "unavailable");
 }
-bool IsUnavailable(const absl::Status& s) {
+bool IsEntryUnavailable(const absl::Status& s) {
   return Is(s, absl::StatusCode::kNotFound, "unavailable");
 }
 

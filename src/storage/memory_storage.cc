@@ -33,7 +33,7 @@ absl::StatusOr<std::vector<raftpb::Entry>> MemoryStorage::Entries(
     return absl::InvalidArgumentError(
         absl::StrFormat("invalid entry range [%d, %d)", lo, hi));
   }
-  if (hi > LastIndexLocked() + 1) return UnavailableError();
+  if (hi > LastIndexLocked() + 1) return EntryUnavailableError();
   auto first = ents_.begin() + (lo - offset);
   auto last = ents_.begin() + (hi - offset);
   absl::Span<const raftpb::Entry> range(&*first, last - first);
@@ -45,7 +45,7 @@ absl::StatusOr<uint64_t> MemoryStorage::Term(uint64_t i) const {
   absl::ReaderMutexLock lock(&mu_);
   const uint64_t offset = ents_[0].index();
   if (i < offset) return CompactedError();
-  if (i - offset >= ents_.size()) return UnavailableError();
+  if (i - offset >= ents_.size()) return EntryUnavailableError();
   return ents_[i - offset].term();
 }
 
@@ -87,9 +87,9 @@ absl::StatusOr<raftpb::Snapshot> MemoryStorage::CreateSnapshot(
   absl::MutexLock lock(&mu_);
   if (i <= snapshot_.metadata().index()) return SnapshotOutOfDateError();
   if (i > LastIndexLocked()) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "snapshot index %d is out of bound lastindex(%d)", i,
-        LastIndexLocked()));
+    return absl::InvalidArgumentError(
+        absl::StrFormat("snapshot index %d is out of bound lastindex(%d)", i,
+                        LastIndexLocked()));
   }
   raftpb::SnapshotMetadata* md = snapshot_.mutable_metadata();
   md->set_index(i);

@@ -1,1 +1,237 @@
+#include "craft/memory_storage.h"
+
+#include <atomic>
+#include <thread>
+
+#include "craft/errors.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "support/entries.h"
+
+namespace craft {
+namespace {
+
+using ::craft::testing::Consecutive;
+using ::craft::testing::Entries;
+using ::craft::testing::IdList;
+using ::craft::testing::Ids;
+using ::testing::ElementsAre;
+
+// A storage whose snapshot is at (3, 3) and holds entries 4 (term 4) and
+// 5 (term 5).
+void Fill(MemoryStorage& s) {
+  raftpb::Snapshot snap;
+  snap.mutable_metadata()->set_index(3);
+  snap.mutable_metadata()->set_term(3);
+  ASSERT_TRUE(s.ApplySnapshot(snap).ok());
+  ASSERT_TRUE(s.Append(Entries({{4, 4}, {5, 5}})).ok());
+}
+
+TEST(MemoryStorageTest, EmptyStorage) {
+  MemoryStorage s;
+  EXPECT_EQ(*s.FirstIndex(), 1u);
+  EXPECT_EQ(*s.LastIndex(), 0u);
+  EXPECT_EQ(*s.Term(0), 0u);
+  EXPECT_TRUE(IsEntryUnavailable(s.Term(1).status()));
+  EXPECT_TRUE(IsEntryUnavailable(s.Entries(1, 2, kNoLimit).status()));
+  absl::StatusOr<InitialState> st = s.InitialState();
+  ASSERT_TRUE(st.ok());
+  EXPECT_TRUE(IsEmptyHardState(st->hard_state));
+  EXPECT_EQ(st->conf_state.voters_size(), 0);
+}
+
+TEST(MemoryStorageTest, Term) {
+  MemoryStorage s;
+  Fill(s);
+  EXPECT_TRUE(IsCompacted(s.Term(2).status()));
+  EXPECT_EQ(*s.Term(3), 3u);  // the snapshot's boundary term
+  EXPECT_EQ(*s.Term(4), 4u);
+  EXPECT_EQ(*s.Term(5), 5u);
+  EXPECT_TRUE(IsEntryUnavailable(s.Term(6).status()));
+}
+
+TEST(MemoryStorageTest, FirstAndLastIndex) {
+  MemoryStorage s;
+  Fill(s);
+  EXPECT_EQ(*s.FirstIndex(), 4u);
+  EXPECT_EQ(*s.LastIndex(), 5u);
+  ASSERT_TRUE(s.Append(Entries({{6, 5}})).ok());
+  EXPECT_EQ(*s.LastIndex(), 6u);
+  ASSERT_TRUE(s.Compact(4).ok());
+  EXPECT_EQ(*s.FirstIndex(), 5u);
+}
+
+TEST(MemoryStorageTest, EntriesRangesAndBudgets) {
+  MemoryStorage s;
+  Fill(s);
+  ASSERT_TRUE(s.Append(Entries({{6, 6}})).ok());
+  const uint64_t one = EntrySize(MakeEntry(4, 4));
+
+  EXPECT_TRUE(IsCompacted(s.Entries(2, 6, kNoLimit).status()));
+  EXPECT_TRUE(IsCompacted(s.Entries(3, 4, kNoLimit).status()));
+  EXPECT_THAT(Ids(*s.Entries(4, 5, kNoLimit)), ElementsAre(std::pair(4, 4)));
+  EXPECT_EQ(Ids(*s.Entries(4, 7, kNoLimit)), (IdList{{4, 4}, {5, 5}, {6, 6}}));
+  EXPECT_TRUE(s.Entries(5, 5, kNoLimit)->empty());
+  // A budget smaller than one entry still returns that entry.
+  EXPECT_EQ(Ids(*s.Entries(4, 7, 0)), (IdList{{4, 4}}));
+  EXPECT_EQ(Ids(*s.Entries(4, 7, one)), (IdList{{4, 4}}));
+  EXPECT_EQ(Ids(*s.Entries(4, 7, 2 * one)), (IdList{{4, 4}, {5, 5}}));
+  EXPECT_EQ(Ids(*s.Entries(4, 7, 3 * one - 1)), (IdList{{4, 4}, {5, 5}}));
+  EXPECT_EQ(Ids(*s.Entries(4, 7, 3 * one)).size(), 3u);
+  // Past the end, and inverted ranges, are errors rather than aborts.
+  EXPECT_TRUE(IsEntryUnavailable(s.Entries(4, 8, kNoLimit).status()));
+  EXPECT_EQ(s.Entries(6, 5, kNoLimit).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST(MemoryStorageTest, Compact) {
+  struct Case {
+    uint64_t index;
+    bool compacted;  // CompactedError
+    bool invalid;    // InvalidArgument
+    uint64_t want_first;
+  };
+  for (const Case& c : {Case{2, true, false, 4}, Case{3, true, false, 4},
+                        Case{4, false, false, 5}, Case{5, false, false, 6},
+                        Case{6, false, true, 4}}) {
+    SCOPED_TRACE(c.index);
+    MemoryStorage s;
+    Fill(s);
+    absl::Status st = s.Compact(c.index);
+    EXPECT_EQ(IsCompacted(st), c.compacted);
+    EXPECT_EQ(st.code() == absl::StatusCode::kInvalidArgument, c.invalid);
+    EXPECT_EQ(*s.FirstIndex(), c.want_first);
+    EXPECT_EQ(*s.LastIndex(), 5u);
+    EXPECT_EQ(*s.Term(*s.FirstIndex() - 1), *s.FirstIndex() - 1)
+        << "the boundary term is kept";
+  }
+}
+
+TEST(MemoryStorageTest, CreateSnapshot) {
+  MemoryStorage s;
+  Fill(s);
+  raftpb::ConfState cs;
+  cs.add_voters(1);
+  cs.add_voters(2);
+  absl::StatusOr<raftpb::Snapshot> snap = s.CreateSnapshot(4, &cs, "data");
+  ASSERT_TRUE(snap.ok());
+  EXPECT_EQ(snap->metadata().index(), 4u);
+  EXPECT_EQ(snap->metadata().term(), 4u);
+  EXPECT_EQ(snap->data(), "data");
+  EXPECT_THAT(snap->metadata().conf_state().voters(), ElementsAre(1, 2));
+  EXPECT_EQ(s.Snapshot()->metadata().index(), 4u);
+  EXPECT_EQ(*s.FirstIndex(), 4u) << "creating a snapshot does not compact";
+
+  // Without a ConfState, the previous one is kept.
+  snap = s.CreateSnapshot(5, nullptr, "more");
+  ASSERT_TRUE(snap.ok());
+  EXPECT_THAT(snap->metadata().conf_state().voters(), ElementsAre(1, 2));
+
+  EXPECT_TRUE(IsSnapshotOutOfDate(s.CreateSnapshot(5, nullptr, "").status()));
+  EXPECT_TRUE(IsSnapshotOutOfDate(s.CreateSnapshot(3, nullptr, "").status()));
+  EXPECT_EQ(s.CreateSnapshot(9, nullptr, "").status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST(MemoryStorageTest, ApplySnapshot) {
+  MemoryStorage s;
+  Fill(s);
+  raftpb::Snapshot snap;
+  snap.mutable_metadata()->set_index(10);
+  snap.mutable_metadata()->set_term(7);
+  snap.mutable_metadata()->mutable_conf_state()->add_voters(3);
+  ASSERT_TRUE(s.ApplySnapshot(snap).ok());
+  EXPECT_EQ(*s.FirstIndex(), 11u);
+  EXPECT_EQ(*s.LastIndex(), 10u);
+  EXPECT_EQ(*s.Term(10), 7u);
+  EXPECT_THAT(s.InitialState()->conf_state.voters(), ElementsAre(3));
+
+  // The same or an older snapshot is out of date, and changes nothing.
+  EXPECT_TRUE(IsSnapshotOutOfDate(s.ApplySnapshot(snap)));
+  snap.mutable_metadata()->set_index(8);
+  EXPECT_TRUE(IsSnapshotOutOfDate(s.ApplySnapshot(snap)));
+  EXPECT_EQ(*s.FirstIndex(), 11u);
+}
+
+TEST(MemoryStorageTest, Append) {
+  struct Case {
+    std::vector<raftpb::Entry> append;
+    bool ok;
+    IdList want;  // entries after the snapshot at 3
+  };
+  const std::vector<Case> cases = {
+      // Exactly the existing entries.
+      {Entries({{4, 4}, {5, 5}}), true, {{4, 4}, {5, 5}}},
+      // Overwrites the tail.
+      {Entries({{4, 4}, {5, 6}, {6, 6}}), true, {{4, 4}, {5, 6}, {6, 6}}},
+      {Entries({{4, 4}, {5, 5}, {6, 5}}), true, {{4, 4}, {5, 5}, {6, 5}}},
+      // Starts inside the compacted prefix: that part is skipped.
+      {Entries({{2, 3}, {3, 3}, {4, 5}}), true, {{4, 5}}},
+      // Entirely compacted: nothing happens.
+      {Entries({{2, 2}, {3, 3}}), true, {{4, 4}, {5, 5}}},
+      // Truncates from the middle.
+      {Entries({{5, 5}}), true, {{4, 4}, {5, 5}}},
+      {Entries({{4, 5}}), true, {{4, 5}}},
+      // Directly after the last entry.
+      {Entries({{6, 5}}), true, {{4, 4}, {5, 5}, {6, 5}}},
+      // A gap after the last entry.
+      {Entries({{7, 5}}), false, {{4, 4}, {5, 5}}},
+      // Not consecutive.
+      {Entries({{5, 5}, {7, 5}}), false, {{4, 4}, {5, 5}}},
+      {{}, true, {{4, 4}, {5, 5}}},
+  };
+  for (size_t i = 0; i < cases.size(); ++i) {
+    SCOPED_TRACE(i);
+    MemoryStorage s;
+    Fill(s);
+    absl::Status st = s.Append(cases[i].append);
+    EXPECT_EQ(st.ok(), cases[i].ok) << st;
+    if (!cases[i].ok) {
+      EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument);
+    }
+    EXPECT_EQ(Ids(*s.Entries(4, *s.LastIndex() + 1, kNoLimit)), cases[i].want);
+  }
+}
+
+TEST(MemoryStorageTest, AppendMovesPayloads) {
+  MemoryStorage s;
+  std::vector<raftpb::Entry> ents = Consecutive(1, 2, 1);
+  ents[0].set_data("payload");
+  ASSERT_TRUE(s.Append(std::move(ents)).ok());
+  EXPECT_EQ((*s.Entries(1, 2, kNoLimit))[0].data(), "payload");
+}
+
+TEST(MemoryStorageTest, HardState) {
+  MemoryStorage s;
+  raftpb::HardState hs;
+  hs.set_term(3);
+  hs.set_vote(2);
+  hs.set_commit(1);
+  ASSERT_TRUE(s.SetHardState(hs).ok());
+  EXPECT_TRUE(HardStateEqual(s.InitialState()->hard_state, hs));
+}
+
+TEST(MemoryStorageTest, ConcurrentReadersAndWriter) {
+  MemoryStorage s;
+  std::atomic<bool> done{false};
+  std::thread reader([&] {
+    while (!done.load()) {
+      uint64_t last = *s.LastIndex();
+      if (last > 0) {
+        absl::StatusOr<std::vector<raftpb::Entry>> ents =
+            s.Entries(1, last + 1, kNoLimit);
+        // Compaction may race ahead; any error must be a clean one.
+        if (ents.ok()) EXPECT_EQ(ents->back().index(), last);
+      }
+    }
+  });
+  for (uint64_t i = 1; i <= 2000; ++i) {
+    ASSERT_TRUE(s.Append(Entries({{i, 1}})).ok());
+  }
+  done = true;
+  reader.join();
+  EXPECT_EQ(*s.LastIndex(), 2000u);
+}
+
+}  // namespace
+}  // namespace craft

@@ -29,14 +29,14 @@ std::string ReadFile(const std::string& path);
 
 // Declares `var` as the conformance directory, or ends the test: a failure
 // under CI, a visible skip elsewhere.
-#define CRAFT_REQUIRE_CONFORMANCE_DIR(var)                                  \
-  std::string var;                                                          \
-  if (auto craft_dir_ = ::craft::testing::ConformanceDir()) {               \
-    var = *craft_dir_;                                                      \
-  } else if (::craft::testing::ConformanceRequired()) {                     \
-    FAIL() << "conformance material not found (CRAFT_CONFORMANCE_DIR); "    \
-              "CI requires ../shared/conformance";                          \
-  } else {                                                                  \
+#define CRAFT_REQUIRE_CONFORMANCE_DIR(var)                                    \
+  std::string var;                                                            \
+  if (auto craft_dir_ = ::craft::testing::ConformanceDir()) {                 \
+    var = *craft_dir_;                                                        \
+  } else if (::craft::testing::ConformanceRequired()) {                       \
+    FAIL() << "conformance material not found (CRAFT_CONFORMANCE_DIR); "      \
+              "CI requires ../shared/conformance";                            \
+  } else {                                                                    \
     GTEST_SKIP() << "conformance material not found (CRAFT_CONFORMANCE_DIR)"; \
   }
 

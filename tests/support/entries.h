@@ -1,0 +1,51 @@
+// Small builders for log entries in tests.
+
+#ifndef CRAFT_TESTS_SUPPORT_ENTRIES_H_
+#define CRAFT_TESTS_SUPPORT_ENTRIES_H_
+
+#include <cstdint>
+#include <initializer_list>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "craft/raftpb.h"
+
+namespace craft::testing {
+
+// Entries builds entries from (index, term) pairs.
+inline std::vector<raftpb::Entry> Entries(
+    std::initializer_list<std::pair<uint64_t, uint64_t>> ids) {
+  std::vector<raftpb::Entry> out;
+  for (auto [index, term] : ids) out.push_back(MakeEntry(index, term));
+  return out;
+}
+
+// Consecutive builds the entries [first, last] all at `term`.
+inline std::vector<raftpb::Entry> Consecutive(uint64_t first, uint64_t last,
+                                              uint64_t term) {
+  std::vector<raftpb::Entry> out;
+  for (uint64_t i = first; i <= last; ++i) out.push_back(MakeEntry(i, term));
+  return out;
+}
+
+inline raftpb::Entry DataEntry(uint64_t index, uint64_t term,
+                               std::string data) {
+  raftpb::Entry e = MakeEntry(index, term);
+  e.set_data(std::move(data));
+  return e;
+}
+
+// Ids lists the (index, term) pairs of `ents` for compact comparisons.
+template <typename Ents>
+std::vector<std::pair<uint64_t, uint64_t>> Ids(const Ents& ents) {
+  std::vector<std::pair<uint64_t, uint64_t>> out;
+  for (const raftpb::Entry& e : ents) out.emplace_back(e.index(), e.term());
+  return out;
+}
+
+using IdList = std::vector<std::pair<uint64_t, uint64_t>>;
+
+}  // namespace craft::testing
+
+#endif  // CRAFT_TESTS_SUPPORT_ENTRIES_H_
