@@ -221,7 +221,9 @@ TEST(MemoryStorageTest, ConcurrentReadersAndWriter) {
         absl::StatusOr<std::vector<raftpb::Entry>> ents =
             s.Entries(1, last + 1, kNoLimit);
         // Compaction may race ahead; any error must be a clean one.
-        if (ents.ok()) EXPECT_EQ(ents->back().index(), last);
+        if (ents.ok()) {
+          EXPECT_EQ(ents->back().index(), last);
+        }
       }
     }
   });
