@@ -1,0 +1,73 @@
+// Inflights: the window of append messages sent to one follower and not yet
+// acknowledged, bounded both by message count and by payload bytes.
+
+#ifndef CRAFT_TRACKER_INFLIGHTS_H_
+#define CRAFT_TRACKER_INFLIGHTS_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace craft::tracker {
+
+// A ring buffer of (last index, payload bytes) per in-flight message, in
+// increasing index order. The buffer grows on demand, doubling up to the
+// count limit, so idle followers cost no memory.
+class Inflights {
+ public:
+  // `size` bounds the number of messages; `max_bytes` bounds their total
+  // payload, 0 meaning no byte limit.
+  Inflights(size_t size, uint64_t max_bytes)
+      : size_(size), max_bytes_(max_bytes) {}
+
+  // Add records a message whose last entry has `index`, carrying `bytes`
+  // payload bytes. Indexes must be added in increasing order. Adding to a
+  // full window records nothing and returns false: callers check Full()
+  // before sending.
+  bool Add(uint64_t index, uint64_t bytes);
+
+  // FreeLE drops every message whose last index is <= `to` (they have been
+  // acknowledged).
+  void FreeLE(uint64_t to);
+
+  // Full: no more messages may be sent, because the count limit is reached
+  // or a byte limit is set and reached.
+  bool Full() const {
+    return count_ == size_ || (max_bytes_ != 0 && bytes_ >= max_bytes_);
+  }
+
+  // The number of messages in flight.
+  size_t Count() const { return count_; }
+  // Their total payload bytes.
+  uint64_t bytes() const { return bytes_; }
+
+  // Reset empties the window, keeping the buffer for reuse.
+  void Reset();
+
+  size_t size() const { return size_; }
+  uint64_t max_bytes() const { return max_bytes_; }
+  // The allocated slots (for tests of the lazy growth).
+  size_t capacity() const { return buffer_.size(); }
+
+ private:
+  struct Inflight {
+    uint64_t index;
+    uint64_t bytes;
+  };
+
+  void Grow();
+
+  // The slot of the oldest message; messages occupy count_ consecutive slots
+  // from start_, wrapping at size_.
+  size_t start_ = 0;
+  size_t count_ = 0;
+  uint64_t bytes_ = 0;
+  size_t size_;
+  uint64_t max_bytes_;
+  // Grows up to size_ slots; a slot is in use only inside the window.
+  std::vector<Inflight> buffer_;
+};
+
+}  // namespace craft::tracker
+
+#endif  // CRAFT_TRACKER_INFLIGHTS_H_

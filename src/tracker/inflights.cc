@@ -1,0 +1,48 @@
+#include "craft/tracker/inflights.h"
+
+#include <algorithm>
+
+namespace craft::tracker {
+
+bool Inflights::Add(uint64_t index, uint64_t bytes) {
+  if (Full()) return false;
+  size_t next = start_ + count_;
+  if (next >= size_) next -= size_;
+  // Before the buffer reaches size_ slots the window never wraps (start_
+  // returns to 0 whenever the window empties, and the buffer grows before
+  // the window outgrows it), so `next` is at most buffer_.size() here.
+  if (next >= buffer_.size()) Grow();
+  buffer_[next] = Inflight{index, bytes};
+  ++count_;
+  bytes_ += bytes;
+  return true;
+}
+
+void Inflights::Grow() {
+  size_t new_size = std::max<size_t>(1, buffer_.size() * 2);
+  new_size = std::min(new_size, size_);
+  buffer_.resize(new_size);
+}
+
+void Inflights::FreeLE(uint64_t to) {
+  if (count_ == 0 || to < buffer_[start_].index) return;
+  size_t idx = start_;
+  size_t freed = 0;
+  uint64_t freed_bytes = 0;
+  while (freed < count_ && buffer_[idx].index <= to) {
+    freed_bytes += buffer_[idx].bytes;
+    ++freed;
+    if (++idx >= size_) idx -= size_;
+  }
+  count_ -= freed;
+  bytes_ -= freed_bytes;
+  start_ = count_ == 0 ? 0 : idx;
+}
+
+void Inflights::Reset() {
+  start_ = 0;
+  count_ = 0;
+  bytes_ = 0;
+}
+
+}  // namespace craft::tracker

@@ -1,0 +1,106 @@
+#include "craft/tracker/tracker.h"
+
+#include <optional>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+
+namespace craft::tracker {
+
+std::string TrackerConfig::String() const {
+  std::string out = absl::StrCat("voters=", voters.String());
+  if (!learners.empty()) {
+    absl::StrAppend(&out, " learners=(", absl::StrJoin(learners, " "), ")");
+  }
+  if (!learners_next.empty()) {
+    absl::StrAppend(&out, " learners_next=(", absl::StrJoin(learners_next, " "),
+                    ")");
+  }
+  if (auto_leave) out.append(" autoleave");
+  return out;
+}
+
+Progress* ProgressTracker::GetProgress(uint64_t id) {
+  auto it = progress_.find(id);
+  return it == progress_.end() ? nullptr : &it->second;
+}
+
+const Progress* ProgressTracker::GetProgress(uint64_t id) const {
+  auto it = progress_.find(id);
+  return it == progress_.end() ? nullptr : &it->second;
+}
+
+void ProgressTracker::SetConfig(TrackerConfig config, ProgressMap progress) {
+  config_ = std::move(config);
+  progress_ = std::move(progress);
+}
+
+raftpb::ConfState ProgressTracker::ConfState() const {
+  raftpb::ConfState cs;
+  for (uint64_t id : config_.voters.incoming()) cs.add_voters(id);
+  for (uint64_t id : config_.voters.outgoing()) cs.add_voters_outgoing(id);
+  for (uint64_t id : config_.learners) cs.add_learners(id);
+  for (uint64_t id : config_.learners_next) cs.add_learners_next(id);
+  cs.set_auto_leave(config_.auto_leave);
+  return cs;
+}
+
+uint64_t ProgressTracker::Committed() const {
+  return config_.voters.CommittedIndex(
+      [this](uint64_t id) -> std::optional<uint64_t> {
+        auto it = progress_.find(id);
+        if (it == progress_.end()) return std::nullopt;
+        return it->second.match();
+      });
+}
+
+void ProgressTracker::Visit(
+    absl::FunctionRef<void(uint64_t id, Progress& pr)> fn) {
+  for (auto& [id, pr] : progress_) fn(id, pr);
+}
+
+void ProgressTracker::Visit(
+    absl::FunctionRef<void(uint64_t id, const Progress& pr)> fn) const {
+  for (const auto& [id, pr] : progress_) fn(id, pr);
+}
+
+bool ProgressTracker::QuorumActive() const {
+  // A voter's "vote" is its recent activity; voters without a progress
+  // (or tracked as learners) have not answered.
+  return config_.voters.VoteResult([this](uint64_t id) -> std::optional<bool> {
+    const Progress* pr = GetProgress(id);
+    if (pr == nullptr || pr->is_learner()) return std::nullopt;
+    return pr->recent_active();
+  }) == quorum::kVoteWon;
+}
+
+std::vector<uint64_t> ProgressTracker::VoterNodes() const {
+  quorum::MajorityConfig ids = config_.voters.Ids();
+  return std::vector<uint64_t>(ids.begin(), ids.end());
+}
+
+std::vector<uint64_t> ProgressTracker::LearnerNodes() const {
+  return std::vector<uint64_t>(config_.learners.begin(),
+                               config_.learners.end());
+}
+
+VoteTally ProgressTracker::TallyVotes() const {
+  VoteTally tally;
+  // Count only current non-learner members, so that votes recorded before
+  // a configuration change do not inflate the numbers.
+  for (const auto& [id, pr] : progress_) {
+    if (pr.is_learner()) continue;
+    auto it = votes_.find(id);
+    if (it == votes_.end()) continue;
+    if (it->second) {
+      ++tally.granted;
+    } else {
+      ++tally.rejected;
+    }
+  }
+  tally.result = config_.voters.VoteResult(votes_);
+  return tally;
+}
+
+}  // namespace craft::tracker

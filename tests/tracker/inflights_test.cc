@@ -1,0 +1,131 @@
+#include "craft/tracker/inflights.h"
+
+#include "gtest/gtest.h"
+
+namespace craft::tracker {
+namespace {
+
+TEST(InflightsTest, FullByCount) {
+  Inflights in(3, 0);
+  EXPECT_FALSE(in.Full());
+  EXPECT_TRUE(in.Add(1, 100));
+  EXPECT_TRUE(in.Add(2, 100));
+  EXPECT_FALSE(in.Full());
+  EXPECT_TRUE(in.Add(3, 100));
+  EXPECT_TRUE(in.Full());
+  EXPECT_EQ(in.Count(), 3u);
+  EXPECT_EQ(in.bytes(), 300u);
+  // A full window refuses more.
+  EXPECT_FALSE(in.Add(4, 1));
+  EXPECT_EQ(in.Count(), 3u);
+}
+
+TEST(InflightsTest, FullByBytes) {
+  Inflights in(10, 250);
+  EXPECT_TRUE(in.Add(1, 100));
+  EXPECT_TRUE(in.Add(2, 100));
+  EXPECT_FALSE(in.Full());
+  // Reaching the byte limit (not only exceeding it) fills the window.
+  EXPECT_TRUE(in.Add(3, 50));
+  EXPECT_TRUE(in.Full());
+  in.FreeLE(1);
+  EXPECT_FALSE(in.Full());
+  EXPECT_EQ(in.bytes(), 150u);
+  // One message may overshoot the limit; then the window is full.
+  EXPECT_TRUE(in.Add(4, 1000));
+  EXPECT_TRUE(in.Full());
+  EXPECT_EQ(in.bytes(), 1150u);
+}
+
+TEST(InflightsTest, FreeLE) {
+  Inflights in(10, 0);
+  for (uint64_t i = 0; i < 10; ++i) ASSERT_TRUE(in.Add(i, i));
+  in.FreeLE(0);
+  EXPECT_EQ(in.Count(), 9u);
+  EXPECT_EQ(in.bytes(), 45u);
+  // Freeing below the window is a no-op.
+  in.FreeLE(0);
+  EXPECT_EQ(in.Count(), 9u);
+  in.FreeLE(4);
+  EXPECT_EQ(in.Count(), 5u);
+  EXPECT_EQ(in.bytes(), 5u + 6 + 7 + 8 + 9);
+  // Freeing beyond the window empties it.
+  in.FreeLE(100);
+  EXPECT_EQ(in.Count(), 0u);
+  EXPECT_EQ(in.bytes(), 0u);
+  EXPECT_FALSE(in.Full());
+}
+
+TEST(InflightsTest, WrapsAround) {
+  Inflights in(4, 0);
+  uint64_t next = 1;
+  // Slide the window many times around the ring.
+  for (int round = 0; round < 20; ++round) {
+    while (!in.Full()) {
+      ASSERT_TRUE(in.Add(next, 1));
+      ++next;
+    }
+    ASSERT_EQ(in.Count(), 4u);
+    // Acknowledge the two oldest.
+    in.FreeLE(next - 3);
+    ASSERT_EQ(in.Count(), 2u);
+    ASSERT_EQ(in.bytes(), 2u);
+  }
+  in.FreeLE(next - 2);
+  EXPECT_EQ(in.Count(), 1u);
+  in.FreeLE(next - 1);
+  EXPECT_EQ(in.Count(), 0u);
+}
+
+TEST(InflightsTest, GrowsLazily) {
+  Inflights in(10, 0);
+  EXPECT_EQ(in.capacity(), 0u);
+  in.Add(1, 0);
+  EXPECT_EQ(in.capacity(), 1u);
+  in.Add(2, 0);
+  EXPECT_EQ(in.capacity(), 2u);
+  in.Add(3, 0);
+  EXPECT_EQ(in.capacity(), 4u);
+  for (uint64_t i = 4; i <= 10; ++i) in.Add(i, 0);
+  EXPECT_EQ(in.capacity(), 10u);  // capped at the count limit
+  EXPECT_TRUE(in.Full());
+}
+
+TEST(InflightsTest, GrowthKeepsOrderAfterFrees) {
+  Inflights in(8, 0);
+  in.Add(1, 1);
+  in.Add(2, 2);
+  in.FreeLE(1);  // the window now starts at slot 1
+  in.Add(3, 3);  // grows the buffer with the window in place
+  in.Add(4, 4);
+  EXPECT_EQ(in.Count(), 3u);
+  in.FreeLE(3);
+  EXPECT_EQ(in.Count(), 1u);
+  EXPECT_EQ(in.bytes(), 4u);
+}
+
+TEST(InflightsTest, Reset) {
+  Inflights in(2, 0);
+  in.Add(1, 10);
+  in.Add(2, 10);
+  ASSERT_TRUE(in.Full());
+  in.Reset();
+  EXPECT_EQ(in.Count(), 0u);
+  EXPECT_EQ(in.bytes(), 0u);
+  EXPECT_FALSE(in.Full());
+  EXPECT_TRUE(in.Add(7, 1));
+  in.FreeLE(7);
+  EXPECT_EQ(in.Count(), 0u);
+}
+
+TEST(InflightsTest, CopiesAreIndependent) {
+  Inflights in(4, 0);
+  in.Add(1, 1);
+  Inflights copy = in;
+  copy.Add(2, 1);
+  EXPECT_EQ(in.Count(), 1u);
+  EXPECT_EQ(copy.Count(), 2u);
+}
+
+}  // namespace
+}  // namespace craft::tracker
