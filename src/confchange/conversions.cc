@@ -1,0 +1,102 @@
+#include "craft/confchange/conversions.h"
+
+#include <cstdint>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "craft/describe.h"
+
+namespace craft::confchange {
+namespace {
+
+// ParseUint64 parses a decimal uint64 the way Go's strconv.ParseUint(s, 10,
+// 64) does, with its error texts: digits only (no sign, no underscores),
+// scanned left to right so that overflow is reported before any later bad
+// character.
+absl::StatusOr<uint64_t> ParseUint64(absl::string_view s) {
+  auto error = [s](absl::string_view what) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("strconv.ParseUint: parsing ", QuoteData(s), ": ", what));
+  };
+  if (s.empty()) return error("invalid syntax");
+  constexpr uint64_t kMax = UINT64_MAX;
+  uint64_t n = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return error("invalid syntax");
+    if (n > kMax / 10) return error("value out of range");
+    n *= 10;
+    const uint64_t d = static_cast<uint64_t>(c - '0');
+    if (n > kMax - d) return error("value out of range");
+    n += d;
+  }
+  return n;
+}
+
+}  // namespace
+
+raftpb::ConfChangeV2 AsV2(const raftpb::ConfChange& cc) {
+  raftpb::ConfChangeV2 v2;
+  raftpb::ConfChangeSingle* single = v2.add_changes();
+  single->set_type(cc.type());
+  single->set_node_id(cc.node_id());
+  if (cc.has_context()) v2.set_context(cc.context());
+  return v2;
+}
+
+bool EnterJoint(const raftpb::ConfChangeV2& cc, bool* auto_leave) {
+  // A single change could sometimes be applied without joint consensus
+  // even when it is not an addition, but telling requires the current
+  // configuration; any multi-change proposal uses joint consensus.
+  if (cc.transition() == raftpb::ConfChangeTransitionAuto &&
+      cc.changes_size() <= 1) {
+    return false;
+  }
+  if (auto_leave != nullptr) {
+    *auto_leave = cc.transition() != raftpb::ConfChangeTransitionJointExplicit;
+  }
+  return true;
+}
+
+bool LeaveJoint(const raftpb::ConfChangeV2& cc) {
+  return cc.transition() == raftpb::ConfChangeTransitionAuto &&
+         cc.changes_size() == 0;
+}
+
+absl::StatusOr<std::vector<raftpb::ConfChangeSingle>> ParseConfChanges(
+    absl::string_view s) {
+  std::vector<raftpb::ConfChangeSingle> changes;
+  s = absl::StripAsciiWhitespace(s);
+  if (s.empty()) return changes;
+  for (absl::string_view tok : absl::StrSplit(s, ' ')) {
+    if (tok.size() < 2) {
+      return absl::InvalidArgumentError(absl::StrCat("unknown token ", tok));
+    }
+    raftpb::ConfChangeSingle cc;
+    switch (tok[0]) {
+      case 'v':
+        cc.set_type(raftpb::ConfChangeAddNode);
+        break;
+      case 'l':
+        cc.set_type(raftpb::ConfChangeAddLearnerNode);
+        break;
+      case 'r':
+        cc.set_type(raftpb::ConfChangeRemoveNode);
+        break;
+      case 'u':
+        cc.set_type(raftpb::ConfChangeUpdateNode);
+        break;
+      default:
+        return absl::InvalidArgumentError(absl::StrCat("unknown input: ", tok));
+    }
+    absl::StatusOr<uint64_t> id = ParseUint64(tok.substr(1));
+    if (!id.ok()) return id.status();
+    cc.set_node_id(*id);
+    changes.push_back(std::move(cc));
+  }
+  return changes;
+}
+
+}  // namespace craft::confchange
