@@ -4,14 +4,22 @@
 #define CRAFT_CRAFT_H_
 
 #include "craft/capturing_logger.h"
+#include "craft/confchange/confchange.h"
+#include "craft/confchange/conversions.h"
 #include "craft/describe.h"
 #include "craft/errors.h"
 #include "craft/logger.h"
 #include "craft/memory_storage.h"
+#include "craft/quorum/joint.h"
+#include "craft/quorum/majority.h"
+#include "craft/quorum/quorum.h"
 #include "craft/raftpb.h"
 #include "craft/read_state.h"
 #include "craft/ready.h"
 #include "craft/state.h"
 #include "craft/storage.h"
+#include "craft/tracker/inflights.h"
+#include "craft/tracker/progress.h"
+#include "craft/tracker/tracker.h"
 
 #endif  // CRAFT_CRAFT_H_
