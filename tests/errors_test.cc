@@ -25,6 +25,12 @@ TEST(ErrorsTest, EachKindIsDistinguishable) {
        absl::StatusCode::kFailedPrecondition},
       {"temporarily unavailable", SnapshotTemporarilyUnavailableError(),
        IsSnapshotTemporarilyUnavailable, absl::StatusCode::kUnavailable},
+      {"proposal dropped", ProposalDroppedError(), IsProposalDropped,
+       absl::StatusCode::kUnavailable},
+      {"local msg", StepLocalMsgError(), IsStepLocalMsg,
+       absl::StatusCode::kInvalidArgument},
+      {"peer not found", StepPeerNotFoundError(), IsStepPeerNotFound,
+       absl::StatusCode::kNotFound},
   };
   for (const Kind& k : kinds) {
     SCOPED_TRACE(k.name);
@@ -45,6 +51,11 @@ TEST(ErrorsTest, MessagesMatchEtcd) {
             "requested index is unavailable due to compaction");
   EXPECT_EQ(SnapshotOutOfDateError().message(),
             "requested index is older than the existing snapshot");
+  EXPECT_EQ(ProposalDroppedError().message(), "raft proposal dropped");
+  EXPECT_EQ(StepLocalMsgError().message(),
+            "raft: cannot step raft local message");
+  EXPECT_EQ(StepPeerNotFoundError().message(),
+            "raft: cannot step as peer not found");
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
-// The error kinds a Storage reports, as absl::Status values a caller can
-// tell apart with the Is* predicates below.
+// The error kinds craft reports (by its Storage, and by a node to its
+// caller), as absl::Status values a caller can tell apart with the Is*
+// predicates below.
 //
 // Each kind has its own canonical code and carries a payload naming the kind,
 // so the predicates never mistake an unrelated error with the same code for
@@ -30,6 +31,24 @@ bool IsSnapshotOutOfDate(const absl::Status& s);
 // Code: kUnavailable.
 absl::Status SnapshotTemporarilyUnavailableError();
 bool IsSnapshotTemporarilyUnavailable(const absl::Status& s);
+
+// The errors a node returns to its caller.
+
+// A proposal (or forwarded proposal) was not accepted: there is no leader,
+// a leadership transfer is in progress, the uncommitted log is over its size
+// limit, or this node was removed. The caller may retry. Code: kUnavailable.
+absl::Status ProposalDroppedError();
+bool IsProposalDropped(const absl::Status& s);
+
+// A message type that only the node itself produces (MsgHup, MsgBeat, ...)
+// arrived from the network. Code: kInvalidArgument.
+absl::Status StepLocalMsgError();
+bool IsStepLocalMsg(const absl::Status& s);
+
+// A response arrived from a node that is not in the configuration.
+// Code: kNotFound.
+absl::Status StepPeerNotFoundError();
+bool IsStepPeerNotFound(const absl::Status& s);
 
 }  // namespace craft
 

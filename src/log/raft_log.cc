@@ -204,7 +204,10 @@ void RaftLog::AppliedTo(uint64_t i, uint64_t size) {
   applied_ = i;
   applying_ = std::max(applying_, i);
   applying_size_ = applying_size_ > size ? applying_size_ - size : 0;
-  applying_paused_ = applying_size_ >= max_applying_size_;
+  // With nothing outstanding, application resumes even under a zero
+  // budget: one entry at a time still makes progress.
+  applying_paused_ =
+      applying_size_ != 0 && applying_size_ >= max_applying_size_;
 }
 
 void RaftLog::AcceptApplying(uint64_t i, uint64_t size, bool allow_unstable) {

@@ -381,6 +381,21 @@ TEST_F(RaftLogTest, BudgetSmallerThanOneEntryStillMakesProgress) {
   EXPECT_EQ(Ids(*l.NextCommittedEnts(false)), (IdList{{2, 1}}));
 }
 
+TEST_F(RaftLogTest, ZeroBudgetAppliesOneEntryAtATime) {
+  RaftLog& l = Make(Consecutive(1, 3, 1), {}, 0, 0, 0);
+  l.CommitTo(3);
+  for (uint64_t i = 1; i <= 3; ++i) {
+    SCOPED_TRACE(i);
+    std::vector<raftpb::Entry> batch = *l.NextCommittedEnts(false);
+    ASSERT_EQ(Ids(batch), (IdList{{i, 1}}));
+    l.AcceptApplying(i, EntrySize(batch[0]), false);
+    EXPECT_FALSE(l.HasNextCommittedEnts(false)) << "one at a time";
+    l.AppliedTo(i, EntrySize(batch[0]));
+  }
+  EXPECT_FALSE(l.HasNextCommittedEnts(false));
+  EXPECT_EQ(l.applied(), 3u);
+}
+
 TEST_F(RaftLogTest, AppliedToOutOfRangeIsReported) {
   RaftLog& l = Make(Consecutive(1, 3, 1));
   l.CommitTo(2);

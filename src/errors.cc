@@ -8,7 +8,7 @@
 namespace craft {
 namespace {
 
-constexpr absl::string_view kKindUrl = "type.craft/storage-error";
+constexpr absl::string_view kKindUrl = "type.craft/error-kind";
 
 absl::Status Make(absl::StatusCode code, absl::string_view message,
                   absl::string_view kind) {
@@ -58,6 +58,30 @@ absl::Status SnapshotTemporarilyUnavailableError() {
 bool IsSnapshotTemporarilyUnavailable(const absl::Status& s) {
   return Is(s, absl::StatusCode::kUnavailable,
             "snapshot-temporarily-unavailable");
+}
+
+absl::Status ProposalDroppedError() {
+  return Make(absl::StatusCode::kUnavailable, "raft proposal dropped",
+              "proposal-dropped");
+}
+bool IsProposalDropped(const absl::Status& s) {
+  return Is(s, absl::StatusCode::kUnavailable, "proposal-dropped");
+}
+
+absl::Status StepLocalMsgError() {
+  return Make(absl::StatusCode::kInvalidArgument,
+              "raft: cannot step raft local message", "step-local-msg");
+}
+bool IsStepLocalMsg(const absl::Status& s) {
+  return Is(s, absl::StatusCode::kInvalidArgument, "step-local-msg");
+}
+
+absl::Status StepPeerNotFoundError() {
+  return Make(absl::StatusCode::kNotFound,
+              "raft: cannot step as peer not found", "step-peer-not-found");
+}
+bool IsStepPeerNotFound(const absl::Status& s) {
+  return Is(s, absl::StatusCode::kNotFound, "step-peer-not-found");
 }
 
 }  // namespace craft

@@ -1,0 +1,157 @@
+// RawNode is the single-threaded API to one Raft node.
+//
+// The application drives it from one loop:
+//
+//   - Tick() on every timer tick; Step() every message from a peer;
+//     Propose() / ProposeConfChange() / ReadIndex() for client requests.
+//   - When HasReady(), GetReady() hands out the work accumulated since the
+//     last Ready. The application must, in order:
+//       1. persist rd.hard_state, rd.entries and rd.snapshot (synced to disk
+//          when rd.must_sync);
+//       2. send rd.messages;
+//       3. apply rd.snapshot and rd.committed_entries to its state machine,
+//          calling ApplyConfChange() for configuration-change entries;
+//     then call Advance() before the next GetReady().
+//
+// With Config::async_storage_writes the Ready / Advance contract changes:
+// rd.messages also holds a MsgStorageAppend (to kLocalAppendThread) and a
+// MsgStorageApply (to kLocalApplyThread). The application performs each in
+// order on its own threads and, once done, steps the message's `responses`
+// back into the node (responses to peers are sent instead). Advance is not
+// called.
+//
+// RawNode is not thread-safe; Node wraps it for multi-threaded use.
+
+#ifndef CRAFT_RAW_NODE_H_
+#define CRAFT_RAW_NODE_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/functional/function_ref.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/types/span.h"
+#include "craft/config.h"
+#include "craft/node_status.h"
+#include "craft/raftpb.h"
+#include "craft/ready.h"
+
+namespace craft {
+
+class Raft;
+
+// A member of the initial configuration.
+struct Peer {
+  uint64_t id = 0;
+  // Carried in the bootstrap ConfChange's context.
+  std::string context = {};
+};
+
+enum class SnapshotStatus { kFinish, kFailure };
+
+class RawNode {
+ public:
+  // Create builds a node from `config`, restoring its state from
+  // config.storage. InvalidArgument for a bad configuration; the storage's
+  // error if it cannot be read.
+  static absl::StatusOr<std::unique_ptr<RawNode>> Create(const Config& config);
+
+  ~RawNode();
+  RawNode(const RawNode&) = delete;
+  RawNode& operator=(const RawNode&) = delete;
+
+  // Bootstrap initializes an empty storage's node with a configuration of
+  // `peers` (all voters). Alternatively, the application may start from a
+  // storage holding a snapshot with the initial ConfState. Errors if the
+  // storage is not empty or `peers` is.
+  absl::Status Bootstrap(absl::Span<const Peer> peers);
+
+  void Tick();
+
+  // Campaign starts an election (a pre-vote first with Config::pre_vote).
+  absl::Status Campaign();
+
+  // Propose appends `data` to the log through the leader. ProposalDropped
+  // when it cannot (no leader, a transfer in progress, limits).
+  absl::Status Propose(std::string data);
+
+  // ProposeConfChange proposes a configuration change. ConfChangeV2 with no
+  // changes leaves a joint configuration.
+  absl::Status ProposeConfChange(const raftpb::ConfChange& cc);
+  absl::Status ProposeConfChange(const raftpb::ConfChangeV2& cc);
+
+  // ApplyConfChange applies a committed configuration change, when the
+  // application applies its entry, and returns the new configuration.
+  // An error for a change that cannot apply to the current configuration
+  // (possible only with Config::disable_conf_change_validation).
+  absl::StatusOr<raftpb::ConfState> ApplyConfChange(
+      const raftpb::ConfChange& cc);
+  absl::StatusOr<raftpb::ConfState> ApplyConfChange(
+      const raftpb::ConfChangeV2& cc);
+
+  // Step processes a message from a peer or, with asynchronous storage
+  // writes, a response from a local storage thread. StepLocalMsgError for
+  // message types only the node itself may produce; StepPeerNotFoundError
+  // for responses from nodes outside the configuration; InvalidArgument for
+  // malformed messages; ProposalDropped for a forwarded proposal the leader
+  // cannot accept.
+  absl::Status Step(raftpb::Message m);
+
+  // HasReady reports whether GetReady would return anything.
+  bool HasReady() const;
+
+  // GetReady returns the pending work and marks it handed out.
+  Ready GetReady();
+
+  // Advance acknowledges that the last Ready was processed. Not used with
+  // asynchronous storage writes.
+  void Advance();
+
+  NodeStatus GetStatus() const;
+  BasicStatus GetBasicStatus() const;
+  // Visits each member's progress (leader only) without copying the map.
+  void WithProgress(
+      absl::FunctionRef<void(uint64_t id, const tracker::Progress& pr)> visit)
+      const;
+
+  // ReportUnreachable tells the leader a message to `id` could not be sent.
+  void ReportUnreachable(uint64_t id);
+  // ReportSnapshot tells the leader how sending a snapshot to `id` ended.
+  void ReportSnapshot(uint64_t id, SnapshotStatus status);
+  // TransferLeader asks the leader to hand leadership to `transferee`.
+  void TransferLeader(uint64_t transferee);
+  // ForgetLeader makes a follower forget its leader, so that it grants
+  // (pre-)votes without waiting for its election timeout. No effect on a
+  // leader or with lease-based reads.
+  absl::Status ForgetLeader();
+  // ReadIndex requests a linearizable read point; the answer arrives as a
+  // ReadState carrying `request_ctx` in a later Ready.
+  void ReadIndex(std::string request_ctx);
+
+  // Overrides the randomized election timeout until the next reset; for
+  // tests and simulations that need a fixed schedule.
+  void SetRandomizedElectionTimeout(int ticks);
+
+ private:
+  explicit RawNode(std::unique_ptr<Raft> raft);
+
+  Ready ReadyWithoutAccept() const;
+  void AcceptReady(const Ready& rd);
+  bool ApplyUnstableEntries() const;
+  bool NeedStorageAppendRespMsg(const Ready& rd) const;
+  raftpb::Message NewStorageAppendRespMsg(const Ready& rd) const;
+
+  std::unique_ptr<Raft> raft_;
+  SoftState prev_soft_state_;
+  raftpb::HardState prev_hard_state_;
+  // Messages Advance steps into the node: the self-addressed responses and
+  // storage acknowledgements of the accepted Ready.
+  std::vector<raftpb::Message> steps_on_advance_;
+};
+
+}  // namespace craft
+
+#endif  // CRAFT_RAW_NODE_H_

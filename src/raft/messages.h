@@ -1,0 +1,55 @@
+// Classifications of message types that the core and RawNode share.
+
+#ifndef CRAFT_RAFT_MESSAGES_H_
+#define CRAFT_RAFT_MESSAGES_H_
+
+#include "craft/raftpb.h"
+
+namespace craft {
+
+// Local messages are produced by a node for itself (or its storage
+// threads); they never arrive from a peer.
+inline bool IsLocalMsg(raftpb::MessageType t) {
+  switch (t) {
+    case raftpb::MsgHup:
+    case raftpb::MsgBeat:
+    case raftpb::MsgUnreachable:
+    case raftpb::MsgSnapStatus:
+    case raftpb::MsgCheckQuorum:
+    case raftpb::MsgStorageAppend:
+    case raftpb::MsgStorageAppendResp:
+    case raftpb::MsgStorageApply:
+    case raftpb::MsgStorageApplyResp:
+      return true;
+    default:
+      return false;
+  }
+}
+
+inline bool IsResponseMsg(raftpb::MessageType t) {
+  switch (t) {
+    case raftpb::MsgAppResp:
+    case raftpb::MsgVoteResp:
+    case raftpb::MsgHeartbeatResp:
+    case raftpb::MsgUnreachable:
+    case raftpb::MsgReadIndexResp:
+    case raftpb::MsgPreVoteResp:
+    case raftpb::MsgStorageAppendResp:
+    case raftpb::MsgStorageApplyResp:
+      return true;
+    default:
+      return false;
+  }
+}
+
+inline bool IsLocalMsgTarget(uint64_t id) {
+  return id == kLocalAppendThread || id == kLocalApplyThread;
+}
+
+inline raftpb::MessageType VoteRespMsgType(raftpb::MessageType t) {
+  return t == raftpb::MsgVote ? raftpb::MsgVoteResp : raftpb::MsgPreVoteResp;
+}
+
+}  // namespace craft
+
+#endif  // CRAFT_RAFT_MESSAGES_H_

@@ -1,0 +1,215 @@
+// Raft is the protocol state machine of one node: roles and their step
+// functions, ticks, elections, replication with flow control, snapshots,
+// read-only requests, leadership transfer and membership changes. It does
+// no I/O. Inputs arrive through Step and Tick; outputs accumulate in the
+// message queues, the log's unstable tail and the read states, which
+// RawNode packages into Ready structs.
+
+#ifndef CRAFT_RAFT_RAFT_H_
+#define CRAFT_RAFT_RAFT_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "craft/config.h"
+#include "craft/logger.h"
+#include "craft/raftpb.h"
+#include "craft/read_state.h"
+#include "craft/state.h"
+#include "craft/tracker/tracker.h"
+#include "log/raft_log.h"
+#include "raft/read_only.h"
+
+namespace craft {
+
+class Raft {
+ public:
+  // Create validates `config` and restores the node from its storage.
+  static absl::StatusOr<std::unique_ptr<Raft>> Create(const Config& config);
+
+  Raft(const Raft&) = delete;
+  Raft& operator=(const Raft&) = delete;
+
+  // Step processes one message: from a peer, from the node itself (local
+  // message types), or from its storage threads. Returns an error for a
+  // proposal that was dropped or a malformed message; other messages that
+  // Raft ignores (stale terms, unknown peers) return OK.
+  absl::Status Step(raftpb::Message m);
+
+  // Tick advances the logical clock by one tick.
+  void Tick();
+
+  // ApplyConfChange applies a committed configuration change and returns
+  // the resulting configuration.
+  absl::StatusOr<raftpb::ConfState> ApplyConfChange(
+      const raftpb::ConfChangeV2& cc);
+
+  // Bootstrap appends and applies the initial configuration (one AddNode
+  // per peer) to an empty log, at term 1.
+  absl::Status Bootstrap(absl::Span<const raftpb::ConfChange> peers);
+
+  SoftState soft_state() const { return {lead_, state_}; }
+  raftpb::HardState hard_state() const;
+
+  uint64_t id() const { return id_; }
+  uint64_t term() const { return term_; }
+  uint64_t vote() const { return vote_; }
+  uint64_t lead() const { return lead_; }
+  StateType state() const { return state_; }
+  uint64_t lead_transferee() const { return lead_transferee_; }
+  bool is_learner() const { return is_learner_; }
+  bool async_storage_writes() const { return async_storage_writes_; }
+  const RaftLog& raft_log() const { return log_; }
+  RaftLog& mutable_raft_log() { return log_; }
+  const tracker::ProgressTracker& tracker() const { return trk_; }
+  Logger& logger() const { return *logger_; }
+  int election_elapsed() const { return election_elapsed_; }
+  int randomized_election_timeout() const {
+    return randomized_election_timeout_;
+  }
+  // Overrides the current randomized election timeout until the next
+  // reset; for tests and simulations that need a fixed schedule.
+  void set_randomized_election_timeout(int ticks) {
+    randomized_election_timeout_ = ticks;
+  }
+
+  // Messages to send now, and messages to send once the unstable state
+  // (entries, term, vote, snapshot) is durable. The latter hold the
+  // responses that vouch for durable state: MsgAppResp, MsgVoteResp,
+  // MsgPreVoteResp, possibly addressed to this node itself.
+  std::vector<raftpb::Message>& msgs() { return msgs_; }
+  std::vector<raftpb::Message>& msgs_after_append() {
+    return msgs_after_append_;
+  }
+  std::vector<ReadState>& read_states() { return read_states_; }
+
+ private:
+  enum class CampaignType { kPreElection, kElection, kTransfer };
+
+  Raft(const Config& config, RaftLog log, Logger* logger);
+  absl::Status Init(const Config& config);
+
+  // Sending.
+  void Send(raftpb::Message m);
+  void SendAppend(uint64_t to) { MaybeSendAppend(to, /*send_if_empty=*/true); }
+  bool MaybeSendAppend(uint64_t to, bool send_if_empty);
+  bool MaybeSendSnapshot(uint64_t to, tracker::Progress& pr);
+  void SendHeartbeat(uint64_t to, const std::string& ctx);
+  void BcastAppend();
+  void BcastHeartbeat();
+  void BcastHeartbeatWithCtx(const std::string& ctx);
+  void SendTimeoutNow(uint64_t to);
+
+  // Role transitions.
+  void Reset(uint64_t term);
+  void BecomeFollower(uint64_t term, uint64_t lead);
+  void BecomeCandidate();
+  void BecomePreCandidate();
+  void BecomeLeader();
+  void ResetRandomizedElectionTimeout();
+  bool PastElectionTimeout() const {
+    return election_elapsed_ >= randomized_election_timeout_;
+  }
+  bool Promotable() const;
+
+  // Elections.
+  void Hup(CampaignType t);
+  void Campaign(CampaignType t);
+  quorum::VoteResult Poll(uint64_t id, raftpb::MessageType t, bool granted);
+  bool HasUnappliedConfChanges() const;
+
+  // Step functions per role; the common term handling happens in Step.
+  absl::Status StepLeader(raftpb::Message& m);
+  absl::Status StepCandidate(raftpb::Message& m);
+  absl::Status StepFollower(raftpb::Message& m);
+  void StepLeaderAppResp(const raftpb::Message& m, tracker::Progress& pr);
+  void StepLeaderHeartbeatResp(const raftpb::Message& m, tracker::Progress& pr);
+  void StepLeaderTransfer(const raftpb::Message& m, tracker::Progress& pr);
+  absl::Status StepLeaderPropose(raftpb::Message& m);
+  absl::Status StepVote(const raftpb::Message& m);
+
+  void TickElection();
+  void TickHeartbeat();
+
+  // Follower message handlers.
+  void HandleAppendEntries(raftpb::Message& m);
+  void HandleHeartbeat(const raftpb::Message& m);
+  void HandleSnapshot(raftpb::Message& m);
+  bool Restore(raftpb::Snapshot s);
+
+  // Log bookkeeping.
+  bool AppendEntries(std::vector<raftpb::Entry> ents);
+  bool MaybeCommit();
+  void AppliedTo(uint64_t index, uint64_t size);
+  void AppliedSnapshot(const raftpb::Snapshot& s);
+  bool IncreaseUncommittedSize(const std::vector<raftpb::Entry>& ents);
+  void ReduceUncommittedSize(uint64_t size);
+  void LoadState(const raftpb::HardState& hs);
+  raftpb::ConfState SwitchToConfig(tracker::TrackerConfig cfg,
+                                   tracker::ProgressMap prs);
+
+  // Reads.
+  bool CommittedEntryInCurrentTerm() const;
+  void SendReadIndexResponse(raftpb::Message m);
+  void ReleasePendingReadIndexMessages();
+  // Answers `req` at `read_index`: a read state for local requests, a
+  // MsgReadIndexResp for forwarded ones.
+  void RespondToReadIndex(raftpb::Message req, uint64_t read_index);
+
+  void AbortLeaderTransfer() { lead_transferee_ = kNone; }
+
+  const uint64_t id_;
+  uint64_t term_ = 0;
+  uint64_t vote_ = kNone;
+  std::vector<ReadState> read_states_;
+  RaftLog log_;
+  const uint64_t max_msg_size_;
+  const uint64_t max_uncommitted_size_;
+  tracker::ProgressTracker trk_;
+  StateType state_ = StateType::kFollower;
+  bool is_learner_ = false;
+  std::vector<raftpb::Message> msgs_;
+  std::vector<raftpb::Message> msgs_after_append_;
+  uint64_t lead_ = kNone;
+  // The target of a leadership transfer in progress (Raft thesis 3.10).
+  uint64_t lead_transferee_ = kNone;
+  // At most one configuration change may be in the log and unapplied: new
+  // ones are refused until the applied index reaches this index.
+  uint64_t pending_conf_index_ = 0;
+  const bool disable_conf_change_validation_;
+  // An estimate of the payload bytes in the uncommitted tail of the log;
+  // only the leader maintains it.
+  uint64_t uncommitted_size_ = 0;
+  ReadOnly read_only_;
+  // Sequence numbers of ReadIndex requests; never reused, even across
+  // terms.
+  uint64_t read_seq_ = 0;
+  // Ticks since the last election timeout (leader, candidate) or since a
+  // valid message from the leader (follower).
+  int election_elapsed_ = 0;
+  // Ticks since the last heartbeat; leader only.
+  int heartbeat_elapsed_ = 0;
+  const bool check_quorum_;
+  const bool pre_vote_;
+  const int heartbeat_timeout_;
+  const int election_timeout_;
+  // Uniform in [election_timeout_, 2 * election_timeout_), re-drawn on
+  // every reset.
+  int randomized_election_timeout_ = 0;
+  const bool disable_proposal_forwarding_;
+  const bool step_down_on_removal_;
+  const bool async_storage_writes_;
+  uint64_t rng_state_;
+  Logger* logger_;
+  // ReadIndex requests that arrived before this leader committed an entry
+  // of its term; answered once it has.
+  std::vector<raftpb::Message> pending_read_index_messages_;
+};
+
+}  // namespace craft
+
+#endif  // CRAFT_RAFT_RAFT_H_

@@ -1,0 +1,402 @@
+#include "craft/raw_node.h"
+
+#include <limits>
+#include <utility>
+
+#include "absl/strings/str_format.h"
+#include "craft/confchange/conversions.h"
+#include "craft/describe.h"
+#include "craft/errors.h"
+#include "raft/messages.h"
+#include "raft/raft.h"
+
+namespace craft {
+namespace {
+
+raftpb::Message NewMessage(raftpb::MessageType type, uint64_t from,
+                           uint64_t to) {
+  raftpb::Message m;
+  m.set_type(type);
+  m.set_from(from);
+  m.set_to(to);
+  return m;
+}
+
+template <typename Ents>
+uint64_t EntriesSize(const Ents& ents) {
+  uint64_t s = 0;
+  for (const raftpb::Entry& e : ents) s += EntrySize(e);
+  return s;
+}
+
+raftpb::Message ConfChangeProposal(raftpb::EntryType type, std::string data) {
+  raftpb::Message m;
+  m.set_type(raftpb::MsgProp);
+  raftpb::Entry* e = m.add_entries();
+  e->set_type(type);
+  if (!data.empty()) e->set_data(std::move(data));
+  return m;
+}
+
+// A MsgStorageApplyResp acknowledging the application of `ents`.
+raftpb::Message NewStorageApplyRespMsg(uint64_t id,
+                                       const std::vector<raftpb::Entry>& ents) {
+  raftpb::Message m =
+      NewMessage(raftpb::MsgStorageApplyResp, kLocalApplyThread, id);
+  m.set_term(0);  // applying committed entries is term-independent
+  for (const raftpb::Entry& e : ents) *m.add_entries() = e;
+  return m;
+}
+
+// Checks the envelope of a message from a peer: who sent it, to whom, and
+// with which term. (Raft::Step checks the payloads.)
+absl::Status ValidatePeerMessage(const raftpb::Message& m, uint64_t self) {
+  // A node messages itself only with the responses that wait for its own
+  // storage writes (delivered by the application with asynchronous writes).
+  const bool self_response = m.type() == raftpb::MsgAppResp ||
+                             m.type() == raftpb::MsgVoteResp ||
+                             m.type() == raftpb::MsgPreVoteResp;
+  if (m.from() == kNone || (m.from() == self && !self_response)) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "%s from invalid sender %d", MessageTypeName(m.type()), m.from()));
+  }
+  if (m.to() != self) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "%s for %d stepped into %d", MessageTypeName(m.type()), m.to(), self));
+  }
+  // A term this large could not be advanced past.
+  if (m.term() == std::numeric_limits<uint64_t>::max()) {
+    return absl::InvalidArgumentError("message term out of range");
+  }
+  switch (m.type()) {
+    case raftpb::MsgProp:
+    case raftpb::MsgReadIndex:
+    case raftpb::MsgForgetLeader:
+      // Forwarded requests travel without a term.
+      return absl::OkStatus();
+    case raftpb::MsgTransferLeader:
+      // Forwarded with the follower's term; the leader may also see a local
+      // one, which never passes through here.
+      return absl::OkStatus();
+    default:
+      if (m.term() == 0) {
+        return absl::InvalidArgumentError(absl::StrFormat(
+            "%s from %d without a term", MessageTypeName(m.type()), m.from()));
+      }
+      return absl::OkStatus();
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<RawNode>> RawNode::Create(const Config& config) {
+  absl::StatusOr<std::unique_ptr<Raft>> raft = Raft::Create(config);
+  if (!raft.ok()) return raft.status();
+  return std::unique_ptr<RawNode>(new RawNode(*std::move(raft)));
+}
+
+RawNode::RawNode(std::unique_ptr<Raft> raft) : raft_(std::move(raft)) {
+  prev_soft_state_ = raft_->soft_state();
+  prev_hard_state_ = raft_->hard_state();
+}
+
+RawNode::~RawNode() = default;
+
+absl::Status RawNode::Bootstrap(absl::Span<const Peer> peers) {
+  std::vector<raftpb::ConfChange> ccs;
+  ccs.reserve(peers.size());
+  for (const Peer& p : peers) {
+    raftpb::ConfChange cc;
+    cc.set_type(raftpb::ConfChangeAddNode);
+    cc.set_node_id(p.id);
+    if (!p.context.empty()) cc.set_context(p.context);
+    ccs.push_back(std::move(cc));
+  }
+  if (absl::Status s = raft_->Bootstrap(ccs); !s.ok()) return s;
+  // Nothing was persisted yet: the first Ready reports the full HardState.
+  prev_hard_state_ = raftpb::HardState();
+  return absl::OkStatus();
+}
+
+void RawNode::Tick() { raft_->Tick(); }
+
+absl::Status RawNode::Campaign() {
+  raftpb::Message m;
+  m.set_type(raftpb::MsgHup);
+  return raft_->Step(std::move(m));
+}
+
+absl::Status RawNode::Propose(std::string data) {
+  raftpb::Message m = NewMessage(raftpb::MsgProp, raft_->id(), kNone);
+  raftpb::Entry* e = m.add_entries();
+  e->set_type(raftpb::EntryNormal);
+  if (!data.empty()) e->set_data(std::move(data));
+  return raft_->Step(std::move(m));
+}
+
+absl::Status RawNode::ProposeConfChange(const raftpb::ConfChange& cc) {
+  return raft_->Step(
+      ConfChangeProposal(raftpb::EntryConfChange, cc.SerializeAsString()));
+}
+
+absl::Status RawNode::ProposeConfChange(const raftpb::ConfChangeV2& cc) {
+  return raft_->Step(
+      ConfChangeProposal(raftpb::EntryConfChangeV2, cc.SerializeAsString()));
+}
+
+absl::StatusOr<raftpb::ConfState> RawNode::ApplyConfChange(
+    const raftpb::ConfChange& cc) {
+  return raft_->ApplyConfChange(confchange::AsV2(cc));
+}
+
+absl::StatusOr<raftpb::ConfState> RawNode::ApplyConfChange(
+    const raftpb::ConfChangeV2& cc) {
+  return raft_->ApplyConfChange(cc);
+}
+
+absl::Status RawNode::Step(raftpb::Message m) {
+  // Local message types never come from the network; only the storage
+  // threads may send their responses.
+  if (IsLocalMsg(m.type()) && !IsLocalMsgTarget(m.from())) {
+    return StepLocalMsgError();
+  }
+  if (IsResponseMsg(m.type()) && !IsLocalMsgTarget(m.from()) &&
+      raft_->tracker().GetProgress(m.from()) == nullptr) {
+    return StepPeerNotFoundError();
+  }
+  if (!IsLocalMsgTarget(m.from())) {
+    if (absl::Status s = ValidatePeerMessage(m, raft_->id()); !s.ok()) {
+      return s;
+    }
+  }
+  return raft_->Step(std::move(m));
+}
+
+bool RawNode::ApplyUnstableEntries() const {
+  // Synchronous writes persist entries before applying them within the same
+  // Ready, so committed entries may be handed out while still unstable.
+  return !raft_->async_storage_writes();
+}
+
+bool RawNode::HasReady() const {
+  Raft& r = *raft_;
+  if (!(r.soft_state() == prev_soft_state_)) return true;
+  raftpb::HardState hs = r.hard_state();
+  if (!IsEmptyHardState(hs) && !HardStateEqual(hs, prev_hard_state_)) {
+    return true;
+  }
+  const RaftLog& log = r.raft_log();
+  if (log.HasNextUnstableSnapshot()) return true;
+  if (!r.msgs().empty() || !r.msgs_after_append().empty()) return true;
+  if (log.HasNextUnstableEnts() ||
+      log.HasNextCommittedEnts(ApplyUnstableEntries())) {
+    return true;
+  }
+  return !r.read_states().empty();
+}
+
+bool RawNode::NeedStorageAppendRespMsg(const Ready& rd) const {
+  return raft_->raft_log().HasNextOrInProgressUnstableEnts() ||
+         !IsEmptySnapshot(rd.snapshot);
+}
+
+raftpb::Message RawNode::NewStorageAppendRespMsg(const Ready& rd) const {
+  raftpb::Message m =
+      NewMessage(raftpb::MsgStorageAppendResp, kLocalAppendThread, raft_->id());
+  // The term guards against an ABA race: if the term changes before this
+  // response returns, entries it acknowledges may have been overwritten in
+  // the unstable log and written again, so the response is ignored.
+  m.set_term(raft_->term());
+  const RaftLog& log = raft_->raft_log();
+  if (log.HasNextOrInProgressUnstableEnts()) {
+    // Acknowledge the whole unstable log, not only this Ready's entries, so
+    // that a later response can stabilize entries whose own response was
+    // ignored after a term change.
+    const EntryId last = log.LastEntryId();
+    m.set_index(last.index);
+    m.set_log_term(last.term);
+  }
+  if (!IsEmptySnapshot(rd.snapshot)) *m.mutable_snapshot() = rd.snapshot;
+  return m;
+}
+
+Ready RawNode::ReadyWithoutAccept() const {
+  Raft& r = *raft_;
+  const RaftLog& log = r.raft_log();
+  Ready rd;
+  absl::Span<const raftpb::Entry> unstable = log.NextUnstableEnts();
+  rd.entries.assign(unstable.begin(), unstable.end());
+  absl::StatusOr<std::vector<raftpb::Entry>> committed =
+      log.NextCommittedEnts(ApplyUnstableEntries());
+  if (committed.ok()) {
+    rd.committed_entries = *std::move(committed);
+  } else {
+    r.logger().Errorf("%x cannot read committed entries: %s", r.id(),
+                      committed.status().message());
+  }
+  rd.messages = r.msgs();
+  if (SoftState ss = r.soft_state(); !(ss == prev_soft_state_)) {
+    rd.soft_state = ss;
+  }
+  raftpb::HardState hs = r.hard_state();
+  if (!HardStateEqual(hs, prev_hard_state_)) rd.hard_state = hs;
+  if (const raftpb::Snapshot* snap = log.NextUnstableSnapshot()) {
+    rd.snapshot = *snap;
+  }
+  rd.read_states = r.read_states();
+  rd.must_sync = !rd.entries.empty() || hs.vote() != prev_hard_state_.vote() ||
+                 hs.term() != prev_hard_state_.term();
+
+  if (r.async_storage_writes()) {
+    // Writes go to the local storage threads as messages, after everything
+    // that may be sent at once.
+    const bool need_append =
+        !rd.entries.empty() || !IsEmptyHardState(rd.hard_state) ||
+        !IsEmptySnapshot(rd.snapshot) || !r.msgs_after_append().empty();
+    if (need_append) {
+      raftpb::Message m =
+          NewMessage(raftpb::MsgStorageAppend, r.id(), kLocalAppendThread);
+      for (const raftpb::Entry& e : rd.entries) *m.add_entries() = e;
+      if (!IsEmptyHardState(rd.hard_state)) {
+        m.set_term(rd.hard_state.term());
+        m.set_vote(rd.hard_state.vote());
+        m.set_commit(rd.hard_state.commit());
+      }
+      if (!IsEmptySnapshot(rd.snapshot)) *m.mutable_snapshot() = rd.snapshot;
+      // Delivered once the write is durable. The self-addressed MsgAppResp
+      // must come before the MsgStorageAppendResp, so that it is handled
+      // while the entries are still in the unstable log.
+      for (const raftpb::Message& resp : r.msgs_after_append()) {
+        *m.add_responses() = resp;
+      }
+      if (NeedStorageAppendRespMsg(rd)) {
+        *m.add_responses() = NewStorageAppendRespMsg(rd);
+      }
+      rd.messages.push_back(std::move(m));
+    }
+    if (!rd.committed_entries.empty()) {
+      raftpb::Message m =
+          NewMessage(raftpb::MsgStorageApply, r.id(), kLocalApplyThread);
+      m.set_term(0);
+      for (const raftpb::Entry& e : rd.committed_entries) *m.add_entries() = e;
+      *m.add_responses() = NewStorageApplyRespMsg(r.id(), rd.committed_entries);
+      rd.messages.push_back(std::move(m));
+    }
+  } else {
+    // Responses vouching for durable state go out with this Ready: the
+    // contract has the application persist before it sends. Those addressed
+    // to this node are stepped on Advance instead.
+    for (const raftpb::Message& m : r.msgs_after_append()) {
+      if (m.to() != r.id()) rd.messages.push_back(m);
+    }
+  }
+  return rd;
+}
+
+void RawNode::AcceptReady(const Ready& rd) {
+  Raft& r = *raft_;
+  if (rd.soft_state) prev_soft_state_ = *rd.soft_state;
+  if (!IsEmptyHardState(rd.hard_state)) prev_hard_state_ = rd.hard_state;
+  if (!rd.read_states.empty()) r.read_states().clear();
+  if (!r.async_storage_writes()) {
+    if (!steps_on_advance_.empty()) {
+      r.logger().Panicf("two accepted Ready structs without call to Advance");
+      steps_on_advance_.clear();
+    }
+    for (raftpb::Message& m : r.msgs_after_append()) {
+      if (m.to() == r.id()) steps_on_advance_.push_back(std::move(m));
+    }
+    if (NeedStorageAppendRespMsg(rd)) {
+      steps_on_advance_.push_back(NewStorageAppendRespMsg(rd));
+    }
+    if (!rd.committed_entries.empty()) {
+      steps_on_advance_.push_back(
+          NewStorageApplyRespMsg(r.id(), rd.committed_entries));
+    }
+  }
+  r.msgs().clear();
+  r.msgs_after_append().clear();
+  r.mutable_raft_log().AcceptUnstable();
+  if (!rd.committed_entries.empty()) {
+    r.mutable_raft_log().AcceptApplying(rd.committed_entries.back().index(),
+                                        EntriesSize(rd.committed_entries),
+                                        ApplyUnstableEntries());
+  }
+}
+
+Ready RawNode::GetReady() {
+  Ready rd = ReadyWithoutAccept();
+  AcceptReady(rd);
+  return rd;
+}
+
+void RawNode::Advance() {
+  if (raft_->async_storage_writes()) {
+    raft_->logger().Panicf(
+        "Advance must not be called when using AsyncStorageWrites");
+    return;
+  }
+  std::vector<raftpb::Message> steps = std::move(steps_on_advance_);
+  steps_on_advance_.clear();
+  for (raftpb::Message& m : steps) (void)raft_->Step(std::move(m));
+}
+
+BasicStatus RawNode::GetBasicStatus() const {
+  BasicStatus s;
+  s.id = raft_->id();
+  s.hard_state = raft_->hard_state();
+  s.soft_state = raft_->soft_state();
+  s.applied = raft_->raft_log().applied();
+  s.lead_transferee = raft_->lead_transferee();
+  return s;
+}
+
+NodeStatus RawNode::GetStatus() const {
+  NodeStatus s;
+  s.basic = GetBasicStatus();
+  s.config = raft_->tracker().config();
+  if (raft_->state() == StateType::kLeader) {
+    s.progress = raft_->tracker().progress();
+  }
+  return s;
+}
+
+void RawNode::WithProgress(
+    absl::FunctionRef<void(uint64_t id, const tracker::Progress& pr)> visit)
+    const {
+  raft_->tracker().Visit(visit);
+}
+
+void RawNode::ReportUnreachable(uint64_t id) {
+  (void)raft_->Step(NewMessage(raftpb::MsgUnreachable, id, kNone));
+}
+
+void RawNode::ReportSnapshot(uint64_t id, SnapshotStatus status) {
+  raftpb::Message m = NewMessage(raftpb::MsgSnapStatus, id, kNone);
+  m.set_reject(status == SnapshotStatus::kFailure);
+  (void)raft_->Step(std::move(m));
+}
+
+void RawNode::TransferLeader(uint64_t transferee) {
+  (void)raft_->Step(NewMessage(raftpb::MsgTransferLeader, transferee, kNone));
+}
+
+absl::Status RawNode::ForgetLeader() {
+  raftpb::Message m;
+  m.set_type(raftpb::MsgForgetLeader);
+  return raft_->Step(std::move(m));
+}
+
+void RawNode::ReadIndex(std::string request_ctx) {
+  raftpb::Message m;
+  m.set_type(raftpb::MsgReadIndex);
+  raftpb::Entry* e = m.add_entries();
+  e->set_data(std::move(request_ctx));
+  (void)raft_->Step(std::move(m));
+}
+
+void RawNode::SetRandomizedElectionTimeout(int ticks) {
+  raft_->set_randomized_election_timeout(ticks);
+}
+
+}  // namespace craft
