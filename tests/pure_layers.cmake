@@ -34,8 +34,6 @@ craft_add_test(craft_pure_layers_test SOURCES
   datadriven/datadriven_test.cc
   datadriven/suites_test.cc)
 target_link_libraries(craft_pure_layers_test PRIVATE craft_datadriven_suites)
-target_compile_definitions(craft_pure_layers_test PRIVATE
-  CRAFT_SOURCE_TESTDATA_DIR="${CMAKE_CURRENT_SOURCE_DIR}/testdata")
 
 # Replaces the global allocation functions to count allocations: a binary
 # of its own.

@@ -3,7 +3,6 @@
 
 #include "datadriven/suites.h"
 
-#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -14,14 +13,7 @@
 namespace craft::datadriven {
 namespace {
 
-// The project's testdata: CRAFT_TESTDATA_DIR when the environment has it,
-// else the source tree's (compiled in, so the test runs from any directory).
-std::string OwnTestdataDir() {
-  if (std::getenv("CRAFT_TESTDATA_DIR") != nullptr) {
-    return testing::TestdataDir();
-  }
-  return CRAFT_SOURCE_TESTDATA_DIR;
-}
+std::string OwnTestdataDir() { return testing::TestdataDir(); }
 
 // RunDir runs every file under `dir` and returns how many ran.
 size_t RunDir(const std::string& dir, const HandlerFactory& suite) {

@@ -9,12 +9,13 @@ namespace craft::testing {
 
 std::string TestdataDir() {
   const char* dir = std::getenv("CRAFT_TESTDATA_DIR");
-  return dir != nullptr ? dir : "tests/testdata";
+  return dir != nullptr ? dir : CRAFT_DEFAULT_TESTDATA_DIR;
 }
 
 std::optional<std::string> ConformanceDir() {
-  const char* dir = std::getenv("CRAFT_CONFORMANCE_DIR");
-  if (dir == nullptr || !std::filesystem::is_directory(dir)) {
+  const char* env = std::getenv("CRAFT_CONFORMANCE_DIR");
+  const char* dir = env != nullptr ? env : CRAFT_DEFAULT_CONFORMANCE_DIR;
+  if (!std::filesystem::is_directory(dir)) {
     return std::nullopt;
   }
   return std::string(dir);

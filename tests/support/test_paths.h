@@ -11,11 +11,12 @@
 
 namespace craft::testing {
 
-// The project's tests/testdata directory.
+// The project's tests/testdata directory (CRAFT_TESTDATA_DIR overrides).
 std::string TestdataDir();
 
-// The conformance directory if it exists (CRAFT_CONFORMANCE_DIR, set by the
-// build to ../shared/conformance beside the checkout), else nullopt.
+// The conformance directory if it exists, else nullopt: by default
+// ../shared/conformance beside the checkout, as configured; the
+// CRAFT_CONFORMANCE_DIR environment variable overrides it.
 std::optional<std::string> ConformanceDir();
 
 // Whether a missing conformance directory must fail the test rather than

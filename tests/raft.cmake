@@ -1,0 +1,14 @@
+# The Raft core and RawNode tests. Included from tests/CMakeLists.txt.
+add_library(craft_cluster STATIC support/cluster.cc)
+target_include_directories(craft_cluster PUBLIC "${CMAKE_CURRENT_SOURCE_DIR}")
+target_link_libraries(craft_cluster PUBLIC craft GTest::gtest)
+craft_set_warnings(craft_cluster)
+
+craft_add_test(craft_raft_test SOURCES
+  raft/election_test.cc
+  raft/replication_test.cc
+  raft/membership_snapshot_test.cc
+  raft/read_transfer_test.cc
+  raft/raw_node_test.cc
+  raft/malformed_message_test.cc)
+target_link_libraries(craft_raft_test PRIVATE craft_cluster)

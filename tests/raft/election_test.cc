@@ -1,0 +1,248 @@
+// Leader election (Raft paper §5.2, §5.4.1), pre-vote (thesis 9.6) and
+// check-quorum with the leader lease (thesis 6.2 / 4.2.3).
+
+#include <set>
+
+#include "craft/describe.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "support/cluster.h"
+
+namespace craft {
+namespace {
+
+using ::craft::testing::Cluster;
+
+std::vector<raftpb::Message> TakeMessages(RawNode& n) {
+  Ready rd = n.GetReady();
+  std::vector<raftpb::Message> out = rd.messages;
+  n.Advance();
+  return out;
+}
+
+TEST(ElectionTest, FollowerCampaignsAfterElectionTimeout) {
+  Cluster c(3);
+  // The randomized timeout is in [10, 20): 20 ticks always suffice, 9 never.
+  c.Tick(1, 9);
+  EXPECT_EQ(c.State(1), StateType::kFollower);
+  c.Tick(1, 11);
+  EXPECT_EQ(c.State(1), StateType::kCandidate);
+  EXPECT_EQ(c.Term(1), 2u);
+  EXPECT_EQ(c.node(1).GetBasicStatus().hard_state.vote(), 1u);
+  std::set<uint64_t> asked;
+  for (const raftpb::Message& m : TakeMessages(c.node(1))) {
+    EXPECT_EQ(m.type(), raftpb::MsgVote);
+    EXPECT_EQ(m.term(), 2u);
+    EXPECT_EQ(m.log_term(), 1u);
+    EXPECT_EQ(m.index(), 1u);
+    asked.insert(m.to());
+  }
+  EXPECT_EQ(asked, (std::set<uint64_t>{2, 3}));
+}
+
+TEST(ElectionTest, CandidateWithMajorityBecomesLeader) {
+  Cluster c(5);
+  c.Elect(3);
+  EXPECT_EQ(c.State(3), StateType::kLeader);
+  for (uint64_t id : c.ids()) {
+    EXPECT_EQ(c.node(id).GetBasicStatus().soft_state.lead, 3u) << id;
+    EXPECT_EQ(c.Term(id), 2u);
+    // The leader's empty entry of its term is committed everywhere.
+    EXPECT_EQ(c.Commit(id), 2u);
+  }
+}
+
+TEST(ElectionTest, CandidateWithoutMajorityStaysCandidate) {
+  Cluster c(5);
+  c.Partition({{1, 2}, {3, 4, 5}});
+  c.Elect(1);
+  EXPECT_EQ(c.State(1), StateType::kCandidate);
+  EXPECT_EQ(c.Leader(), kNone);
+}
+
+TEST(ElectionTest, RejectionsFromAMajorityMakeTheCandidateAFollower) {
+  Cluster c(3);
+  c.Elect(1);  // term 2, everyone has entry 2
+  // Node 3 misses everything after that; node 2 gets an entry.
+  c.Isolate(3);
+  ASSERT_TRUE(c.node(1).Propose("x").ok());
+  c.Stabilize();
+  c.Heal();
+  // 3's log is behind: 1 and 2 reject it (§5.4.1), and it steps down.
+  c.Partition({{3, 2}, {1}});
+  c.Elect(3);
+  EXPECT_NE(c.State(3), StateType::kLeader);
+}
+
+TEST(ElectionTest, OneVotePerTerm) {
+  Cluster c(3);
+  RawNode& n = c.node(3);
+  raftpb::Message vote;
+  vote.set_type(raftpb::MsgVote);
+  vote.set_term(2);
+  vote.set_log_term(1);
+  vote.set_index(1);
+  vote.set_from(1);
+  vote.set_to(3);
+  ASSERT_TRUE(n.Step(vote).ok());
+  vote.set_from(2);
+  ASSERT_TRUE(n.Step(vote).ok());
+  vote.set_from(1);  // a repeat of the vote cast is granted again
+  ASSERT_TRUE(n.Step(vote).ok());
+  std::vector<raftpb::Message> resps = TakeMessages(n);
+  ASSERT_EQ(resps.size(), 3u);
+  EXPECT_FALSE(resps[0].reject());
+  EXPECT_EQ(resps[0].to(), 1u);
+  EXPECT_TRUE(resps[1].reject());
+  EXPECT_EQ(resps[1].to(), 2u);
+  EXPECT_FALSE(resps[2].reject());
+  EXPECT_EQ(n.GetBasicStatus().hard_state.vote(), 1u);
+}
+
+TEST(ElectionTest, VoteOnlyForUpToDateLogs) {
+  struct Case {
+    uint64_t log_term, index;
+    bool granted;
+  };
+  // The voter's log ends at (term 1, index 1) plus (term 2, index 2).
+  for (const Case& tc :
+       {Case{1, 1, false}, Case{1, 5, false}, Case{2, 1, false},
+        Case{2, 2, true}, Case{2, 3, true}, Case{3, 1, true}}) {
+    SCOPED_TRACE(DescribeEntry(MakeEntry(tc.index, tc.log_term)));
+    Cluster c(3);
+    c.Elect(1);  // everyone holds (2, 2) now
+    raftpb::Message vote;
+    vote.set_type(raftpb::MsgVote);
+    vote.set_term(5);
+    vote.set_log_term(tc.log_term);
+    vote.set_index(tc.index);
+    vote.set_from(2);
+    vote.set_to(3);
+    ASSERT_TRUE(c.node(3).Step(vote).ok());
+    std::vector<raftpb::Message> resps = TakeMessages(c.node(3));
+    ASSERT_EQ(resps.size(), 1u);
+    EXPECT_EQ(resps[0].type(), raftpb::MsgVoteResp);
+    EXPECT_EQ(!resps[0].reject(), tc.granted);
+  }
+}
+
+TEST(ElectionTest, RandomizedTimeoutIsInRangeAndSeeded) {
+  auto timeout = [](uint64_t seed) {
+    Cluster c(1, [&](Config& cfg) { cfg.random_seed = seed; });
+    int ticks = 0;
+    while (c.State(1) == StateType::kFollower && ticks < 100) {
+      c.node(1).Tick();
+      ++ticks;
+    }
+    return ticks;
+  };
+  std::set<int> seen;
+  for (uint64_t seed = 0; seed < 200; ++seed) {
+    const int t = timeout(seed);
+    EXPECT_GE(t, 10);
+    EXPECT_LT(t, 20);
+    EXPECT_EQ(t, timeout(seed)) << "same seed, same timeout";
+    seen.insert(t);
+  }
+  EXPECT_GT(seen.size(), 5u) << "timeouts should spread over the range";
+}
+
+TEST(ElectionTest, PreVoteDoesNotBumpTheTermOfAnIsolatedNode) {
+  Cluster c(3, [](Config& cfg) { cfg.pre_vote = true; });
+  c.Elect(1);
+  ASSERT_EQ(c.Leader(), 1u);
+  c.Isolate(3);
+  for (int i = 0; i < 5; ++i) {
+    c.Tick(3, 20);
+    c.Stabilize();
+  }
+  EXPECT_EQ(c.State(3), StateType::kPreCandidate);
+  EXPECT_EQ(c.Term(3), 2u) << "pre-votes never change the term";
+  c.Heal();
+  c.Tick(1, 1);  // a heartbeat brings 3 back
+  c.Stabilize();
+  EXPECT_EQ(c.Leader(), 1u);
+  EXPECT_EQ(c.State(3), StateType::kFollower);
+  EXPECT_EQ(c.Term(1), 2u) << "the leader was not disrupted";
+}
+
+TEST(ElectionTest, WithoutPreVoteARejoiningNodeDisruptsTheLeader) {
+  Cluster c(3);
+  c.Elect(1);
+  c.Isolate(3);
+  c.Tick(3, 20);
+  c.Stabilize();
+  EXPECT_EQ(c.Term(3), 3u);
+  c.Heal();
+  // The leader's heartbeats at term 2 are ignored by 3; its next campaign
+  // reaches everyone and forces the term up: the leader is deposed.
+  c.Tick(3, 20);
+  c.Stabilize();
+  EXPECT_GE(c.Term(1), 4u);
+}
+
+TEST(ElectionTest, CheckQuorumLeaderStepsDownWithoutQuorum) {
+  Cluster c(3, [](Config& cfg) { cfg.check_quorum = true; });
+  c.Elect(1);
+  c.Partition({{1}, {2, 3}});
+  // Two election timeouts: the first check sees followers active (from the
+  // election), the second does not.
+  for (int i = 0; i < 20; ++i) {
+    c.Tick(1, 1);
+    c.Stabilize();
+  }
+  EXPECT_EQ(c.State(1), StateType::kFollower);
+}
+
+TEST(ElectionTest, CheckQuorumLeaderLeaseIgnoresDisruptiveVotes) {
+  Cluster c(3, [](Config& cfg) { cfg.check_quorum = true; });
+  c.Elect(1);
+  raftpb::Message vote;
+  vote.set_type(raftpb::MsgVote);
+  vote.set_term(10);
+  vote.set_log_term(5);
+  vote.set_index(5);
+  vote.set_from(3);
+  vote.set_to(2);
+  ASSERT_TRUE(c.node(2).Step(vote).ok());
+  EXPECT_EQ(c.Term(2), 2u) << "within the lease the term is not adopted";
+  EXPECT_TRUE(TakeMessages(c.node(2)).empty()) << "and no vote is cast";
+
+  // A transfer's campaign is exempt from the lease.
+  vote.set_context("CampaignTransfer");
+  ASSERT_TRUE(c.node(2).Step(vote).ok());
+  EXPECT_EQ(c.Term(2), 10u);
+}
+
+TEST(ElectionTest, LearnersNeverCampaign) {
+  Cluster c(2);
+  c.Elect(1);
+  raftpb::ConfChange cc;
+  cc.set_type(raftpb::ConfChangeAddLearnerNode);
+  cc.set_node_id(2);
+  ASSERT_TRUE(c.node(1).ProposeConfChange(cc).ok());
+  c.Stabilize();
+  c.Isolate(2);
+  c.Tick(2, 100);
+  c.Stabilize();
+  EXPECT_EQ(c.State(2), StateType::kFollower);
+  EXPECT_TRUE(c.node(2).Campaign().ok());
+  EXPECT_EQ(c.State(2), StateType::kFollower);
+}
+
+TEST(ElectionTest, ForgetLeaderLetsAFollowerGrantPreVotes) {
+  Cluster c(3, [](Config& cfg) {
+    cfg.pre_vote = true;
+    cfg.check_quorum = true;
+  });
+  c.Elect(1);
+  ASSERT_TRUE(c.node(2).ForgetLeader().ok());
+  EXPECT_EQ(c.node(2).GetBasicStatus().soft_state.lead, kNone);
+  // Node 3 campaigns at once: 2 no longer honours a lease for 1.
+  c.Partition({{1}, {2, 3}});
+  c.Elect(3);
+  EXPECT_EQ(c.State(3), StateType::kLeader);
+}
+
+}  // namespace
+}  // namespace craft

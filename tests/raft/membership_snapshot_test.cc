@@ -1,0 +1,226 @@
+// Membership changes (Raft paper §6, joint consensus as in the thesis,
+// chapter 4) and log compaction with snapshot catch-up (§7).
+
+#include "craft/errors.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "support/cluster.h"
+
+namespace craft {
+namespace {
+
+using ::craft::testing::Cluster;
+using ::testing::ElementsAre;
+
+raftpb::ConfChangeSingle Change(raftpb::ConfChangeType t, uint64_t id) {
+  raftpb::ConfChangeSingle c;
+  c.set_type(t);
+  c.set_node_id(id);
+  return c;
+}
+
+raftpb::ConfChangeV2 V2(
+    std::vector<raftpb::ConfChangeSingle> changes,
+    raftpb::ConfChangeTransition t = raftpb::ConfChangeTransitionAuto) {
+  raftpb::ConfChangeV2 cc;
+  cc.set_transition(t);
+  for (auto& ch : changes) *cc.add_changes() = ch;
+  return cc;
+}
+
+std::vector<uint64_t> Voters(RawNode& n) {
+  NodeStatus st = n.GetStatus();
+  auto ids = st.config.voters.incoming().ids();
+  return std::vector<uint64_t>(ids.begin(), ids.end());
+}
+
+TEST(MembershipTest, RemovingAFollowerShrinksTheQuorum) {
+  Cluster c(3);
+  c.Elect(1);
+  ASSERT_TRUE(
+      c.node(1)
+          .ProposeConfChange(V2({Change(raftpb::ConfChangeRemoveNode, 3)}))
+          .ok());
+  c.Stabilize();
+  EXPECT_THAT(Voters(c.node(1)), ElementsAre(1, 2));
+  // With 3 gone, 1 and 2 alone commit.
+  c.Isolate(3);
+  ASSERT_TRUE(c.node(1).Propose("x").ok());
+  c.Stabilize();
+  EXPECT_THAT(c.member(2).applied, ElementsAre("x"));
+}
+
+TEST(MembershipTest, OnlyOneChangeMayBePending) {
+  Cluster c(3);
+  c.Elect(1);
+  c.Partition({{1}, {2, 3}});  // nothing commits, so the first stays pending
+  ASSERT_TRUE(
+      c.node(1)
+          .ProposeConfChange(V2({Change(raftpb::ConfChangeRemoveNode, 3)}))
+          .ok());
+  ASSERT_TRUE(
+      c.node(1)
+          .ProposeConfChange(V2({Change(raftpb::ConfChangeRemoveNode, 2)}))
+          .ok());
+  c.Heal();
+  c.Tick(1, 1);
+  c.Stabilize();
+  // The second change was replaced by an empty entry: only 3 left.
+  EXPECT_THAT(Voters(c.node(1)), ElementsAre(1, 2));
+}
+
+TEST(MembershipTest, JointConsensusWithAutoLeave) {
+  Cluster c(3);
+  c.Elect(1);
+  // Replace 3 by 4: two voter changes need a joint configuration.
+  raftpb::ConfChangeV2 cc = V2({Change(raftpb::ConfChangeAddNode, 4),
+                                Change(raftpb::ConfChangeRemoveNode, 3)});
+  ASSERT_TRUE(c.node(1).ProposeConfChange(cc).ok());
+  c.Stabilize();
+  NodeStatus st = c.node(1).GetStatus();
+  EXPECT_FALSE(st.config.voters.IsJoint()) << "the leader left automatically";
+  EXPECT_THAT(Voters(c.node(1)), ElementsAre(1, 2, 4));
+  EXPECT_THAT(Voters(c.node(2)), ElementsAre(1, 2, 4));
+}
+
+TEST(MembershipTest, JointConsensusWithExplicitLeave) {
+  Cluster c(3);
+  c.Elect(1);
+  ASSERT_TRUE(
+      c.node(1)
+          .ProposeConfChange(V2({Change(raftpb::ConfChangeRemoveNode, 3)},
+                                raftpb::ConfChangeTransitionJointExplicit))
+          .ok());
+  c.Stabilize();
+  EXPECT_TRUE(c.node(1).GetStatus().config.voters.IsJoint());
+  // A further change is refused while joint (replaced by an empty entry).
+  ASSERT_TRUE(c.node(1)
+                  .ProposeConfChange(V2({Change(raftpb::ConfChangeAddNode, 5)}))
+                  .ok());
+  c.Stabilize();
+  EXPECT_TRUE(c.node(1).GetStatus().config.voters.IsJoint());
+  // Leaving is the empty change.
+  ASSERT_TRUE(c.node(1).ProposeConfChange(V2({})).ok());
+  c.Stabilize();
+  EXPECT_FALSE(c.node(1).GetStatus().config.voters.IsJoint());
+  EXPECT_THAT(Voters(c.node(1)), ElementsAre(1, 2));
+}
+
+TEST(MembershipTest, LearnerReceivesEntriesAndCanBePromoted) {
+  Cluster c(3);
+  c.Elect(1);
+  ASSERT_TRUE(
+      c.node(1)
+          .ProposeConfChange(V2({Change(raftpb::ConfChangeAddLearnerNode, 3)}))
+          .ok());
+  c.Stabilize();
+  NodeStatus st = c.node(1).GetStatus();
+  EXPECT_THAT(st.config.learners, ElementsAre(3));
+  ASSERT_TRUE(c.node(1).Propose("x").ok());
+  c.Stabilize();
+  EXPECT_THAT(c.member(3).applied, ElementsAre("x"));
+  ASSERT_TRUE(c.node(1)
+                  .ProposeConfChange(V2({Change(raftpb::ConfChangeAddNode, 3)}))
+                  .ok());
+  c.Stabilize();
+  EXPECT_THAT(Voters(c.node(1)), ElementsAre(1, 2, 3));
+}
+
+TEST(MembershipTest, RemovedLeaderStepsDownWhenConfigured) {
+  Cluster c(3, [](Config& cfg) { cfg.step_down_on_removal = true; });
+  c.Elect(1);
+  ASSERT_TRUE(
+      c.node(1)
+          .ProposeConfChange(V2({Change(raftpb::ConfChangeRemoveNode, 1)}))
+          .ok());
+  c.Stabilize();
+  EXPECT_EQ(c.State(1), StateType::kFollower);
+  EXPECT_TRUE(IsProposalDropped(c.node(1).Propose("x")));
+}
+
+TEST(MembershipTest, RemovedLeaderKeepsLeadingButDropsProposalsByDefault) {
+  Cluster c(3);
+  c.Elect(1);
+  ASSERT_TRUE(
+      c.node(1)
+          .ProposeConfChange(V2({Change(raftpb::ConfChangeRemoveNode, 1)}))
+          .ok());
+  c.Stabilize();
+  EXPECT_EQ(c.State(1), StateType::kLeader);
+  EXPECT_TRUE(IsProposalDropped(c.node(1).Propose("x")));
+}
+
+TEST(MembershipTest, InvalidChangeIsRefusedWhenApplied) {
+  Cluster c(1);
+  c.Elect(1);
+  // Removing the only voter cannot apply; the error reaches the caller.
+  absl::StatusOr<raftpb::ConfState> cs =
+      c.node(1).ApplyConfChange(V2({Change(raftpb::ConfChangeRemoveNode, 1)}));
+  EXPECT_FALSE(cs.ok());
+  EXPECT_THAT(Voters(c.node(1)), ElementsAre(1));
+}
+
+TEST(SnapshotTest, FollowerBehindCompactionCatchesUpFromSnapshot) {
+  Cluster c(3);
+  c.Elect(1);
+  c.Isolate(3);
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(c.node(1).Propose("x").ok());
+  c.Stabilize();
+  // The leader snapshots and compacts past what 3 has.
+  const uint64_t applied = c.Commit(1);
+  raftpb::ConfState cs;
+  for (uint64_t v : {1, 2, 3}) cs.add_voters(v);
+  ASSERT_TRUE(c.storage(1).CreateSnapshot(applied, &cs, "state").ok());
+  ASSERT_TRUE(c.storage(1).Compact(applied).ok());
+  c.Heal();
+  uint64_t snaps = 0;
+  c.SetDropFilter([&](const raftpb::Message& m) {
+    if (m.type() == raftpb::MsgSnap) ++snaps;
+    return false;
+  });
+  c.Tick(1, 1);
+  c.Stabilize();
+  EXPECT_EQ(snaps, 1u);
+  EXPECT_EQ(*c.storage(3).FirstIndex(), applied + 1);
+  EXPECT_EQ(c.Commit(3), applied);
+  // Replication continues from the log afterwards.
+  ASSERT_TRUE(c.node(1).Propose("after").ok());
+  c.Stabilize();
+  EXPECT_EQ(c.Commit(3), applied + 1);
+  EXPECT_EQ(c.node(1).GetStatus().progress.at(3).state(),
+            tracker::ProgressState::kReplicate);
+}
+
+TEST(SnapshotTest, FailedSnapshotIsRetriedAfterReport) {
+  Cluster c(3);
+  c.Elect(1);
+  c.Isolate(3);
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(c.node(1).Propose("x").ok());
+  c.Stabilize();
+  raftpb::ConfState cs;
+  for (uint64_t v : {1, 2, 3}) cs.add_voters(v);
+  ASSERT_TRUE(c.storage(1).CreateSnapshot(c.Commit(1), &cs, "s").ok());
+  ASSERT_TRUE(c.storage(1).Compact(c.Commit(1)).ok());
+  c.Heal();
+  // The first snapshot is lost in transit.
+  int sent = 0;
+  c.SetDropFilter([&](const raftpb::Message& m) {
+    return m.type() == raftpb::MsgSnap && ++sent == 1;
+  });
+  c.Tick(1, 1);
+  c.Stabilize();
+  EXPECT_EQ(c.node(1).GetStatus().progress.at(3).state(),
+            tracker::ProgressState::kSnapshot);
+  c.node(1).ReportSnapshot(3, SnapshotStatus::kFailure);
+  EXPECT_EQ(c.node(1).GetStatus().progress.at(3).state(),
+            tracker::ProgressState::kProbe);
+  for (int i = 0; i < 3; ++i) {
+    c.Tick(1, 1);
+    c.Stabilize();
+  }
+  EXPECT_EQ(sent, 2);
+  EXPECT_EQ(c.Commit(3), c.Commit(1));
+}
+
+}  // namespace
+}  // namespace craft

@@ -1,0 +1,174 @@
+// Linearizable reads through ReadIndex (thesis 6.4) and leadership
+// transfer (thesis 3.10).
+
+#include "craft/errors.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "support/cluster.h"
+
+namespace craft {
+namespace {
+
+using ::craft::testing::Cluster;
+
+TEST(ReadIndexTest, SafeReadOnLeaderNeedsAHeartbeatQuorum) {
+  Cluster c(3);
+  c.Elect(1);
+  ASSERT_TRUE(c.node(1).Propose("x").ok());
+  c.Stabilize();
+  c.Partition({{1}, {2, 3}});
+  c.node(1).ReadIndex("r1");
+  c.Stabilize();
+  EXPECT_TRUE(c.member(1).reads.empty()) << "no quorum, no answer";
+  c.Heal();
+  c.node(1).ReadIndex("r2");
+  c.Stabilize();
+  // The quorum round for r2 also confirms the older r1.
+  ASSERT_EQ(c.member(1).reads.size(), 2u);
+  EXPECT_EQ(c.member(1).reads[0].request_ctx, "r1");
+  EXPECT_EQ(c.member(1).reads[1].request_ctx, "r2");
+  EXPECT_EQ(c.member(1).reads[1].index, c.Commit(1));
+}
+
+TEST(ReadIndexTest, FollowerReadsAreForwarded) {
+  Cluster c(3);
+  c.Elect(1);
+  c.node(3).ReadIndex("from-3");
+  c.Stabilize();
+  ASSERT_EQ(c.member(3).reads.size(), 1u);
+  EXPECT_EQ(c.member(3).reads[0].request_ctx, "from-3");
+  EXPECT_EQ(c.member(3).reads[0].index, 2u);
+}
+
+TEST(ReadIndexTest, LeaseBasedReadsAnswerImmediately) {
+  Cluster c(3, [](Config& cfg) {
+    cfg.check_quorum = true;
+    cfg.read_only_option = ReadOnlyOption::kLeaseBased;
+  });
+  c.Elect(1);
+  c.Partition({{1}, {2, 3}});
+  c.node(1).ReadIndex("lease");
+  c.Stabilize();
+  ASSERT_EQ(c.member(1).reads.size(), 1u);
+  EXPECT_EQ(c.member(1).reads[0].index, c.Commit(1));
+}
+
+TEST(ReadIndexTest, NewLeaderDefersReadsUntilItCommitsInItsTerm) {
+  Cluster c(3);
+  c.Elect(1);
+  // Hold back appends so the new leader's empty entry does not commit.
+  c.SetDropFilter(
+      [](const raftpb::Message& m) { return m.type() == raftpb::MsgApp; });
+  c.Elect(2);
+  ASSERT_EQ(c.State(2), StateType::kLeader);
+  c.node(2).ReadIndex("early");
+  c.Stabilize();
+  EXPECT_TRUE(c.member(2).reads.empty());
+  c.SetDropFilter(nullptr);
+  c.Tick(2, 1);
+  c.Stabilize();
+  ASSERT_EQ(c.member(2).reads.size(), 1u) << "answered, not dropped";
+  EXPECT_EQ(c.member(2).reads[0].index, 3u);
+}
+
+// Two in-flight reads with the same context must each be confirmed by a
+// heartbeat round that started after it arrived. If reads were keyed by
+// their context, the second would be answered by the first's round with
+// the first's (stale) index.
+TEST(ReadIndexTest, SameContextReadsAreConfirmedSeparately) {
+  Cluster c(3);
+  c.Elect(1);
+  // First read: its heartbeats are held.
+  std::vector<raftpb::Message> held;
+  c.SetDropFilter([&](const raftpb::Message& m) {
+    if (m.type() == raftpb::MsgHeartbeat) {
+      held.push_back(m);
+      return true;
+    }
+    return false;
+  });
+  c.node(1).ReadIndex("same");
+  c.Stabilize();
+  ASSERT_FALSE(held.empty());
+  const std::vector<raftpb::Message> first_round = held;
+  held.clear();
+  // Writes commit in between.
+  ASSERT_TRUE(c.node(1).Propose("w").ok());
+  c.Stabilize();
+  const uint64_t commit_after_write = c.Commit(1);
+  c.node(1).ReadIndex("same");
+  c.Stabilize();
+  // Only the first round's heartbeats arrive.
+  c.SetDropFilter([](const raftpb::Message& m) {
+    return m.type() == raftpb::MsgHeartbeat;
+  });
+  for (raftpb::Message m : first_round) {
+    ASSERT_TRUE(c.node(m.to()).Step(m).ok());
+  }
+  c.Stabilize();
+  ASSERT_EQ(c.member(1).reads.size(), 1u)
+      << "the second read must wait for its own round";
+  EXPECT_LT(c.member(1).reads[0].index, commit_after_write);
+  // Its own round confirms it at the index after the write.
+  c.SetDropFilter(nullptr);
+  c.Tick(1, 1);
+  c.Stabilize();
+  ASSERT_EQ(c.member(1).reads.size(), 2u);
+  EXPECT_EQ(c.member(1).reads[1].index, commit_after_write);
+}
+
+TEST(TransferTest, TransferToAnUpToDateFollower) {
+  Cluster c(3);
+  c.Elect(1);
+  c.node(1).TransferLeader(3);
+  c.Stabilize();
+  EXPECT_EQ(c.State(3), StateType::kLeader);
+  EXPECT_EQ(c.Leader(), 3u);
+}
+
+TEST(TransferTest, TransferToALaggingFollowerCatchesItUpFirst) {
+  Cluster c(3);
+  c.Elect(1);
+  c.Isolate(3);
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(c.node(1).Propose("x").ok());
+  c.Stabilize();
+  c.Heal();
+  c.node(1).TransferLeader(3);
+  EXPECT_EQ(c.node(1).GetBasicStatus().lead_transferee, 3u);
+  EXPECT_TRUE(IsProposalDropped(c.node(1).Propose("during")));
+  c.Stabilize();
+  EXPECT_EQ(c.Leader(), 3u);
+  EXPECT_EQ(c.Commit(3), c.Commit(1));
+}
+
+TEST(TransferTest, TransferAbortsAfterAnElectionTimeout) {
+  Cluster c(3);
+  c.Elect(1);
+  c.Isolate(3);
+  c.node(1).TransferLeader(3);
+  for (int i = 0; i < 10; ++i) {
+    c.Tick(1, 1);
+    c.Stabilize();
+  }
+  EXPECT_EQ(c.State(1), StateType::kLeader);
+  EXPECT_EQ(c.node(1).GetBasicStatus().lead_transferee, kNone);
+  EXPECT_TRUE(c.node(1).Propose("after").ok());
+}
+
+TEST(TransferTest, TransferToLearnerOrSelfIsIgnored) {
+  Cluster c(3);
+  c.Elect(1);
+  c.node(1).TransferLeader(1);
+  EXPECT_EQ(c.node(1).GetBasicStatus().lead_transferee, kNone);
+  raftpb::ConfChangeV2 cc;
+  raftpb::ConfChangeSingle* ch = cc.add_changes();
+  ch->set_type(raftpb::ConfChangeAddLearnerNode);
+  ch->set_node_id(3);
+  ASSERT_TRUE(c.node(1).ProposeConfChange(cc).ok());
+  c.Stabilize();
+  c.node(1).TransferLeader(3);
+  EXPECT_EQ(c.node(1).GetBasicStatus().lead_transferee, kNone);
+}
+
+}  // namespace
+}  // namespace craft
