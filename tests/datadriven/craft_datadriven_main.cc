@@ -7,11 +7,12 @@
 
 #include "datadriven/cli.h"
 #include "datadriven/suites.h"
+#include "interaction/interaction_suite.h"
 
 int main(int argc, char** argv) {
   craft::datadriven::SuiteRegistry registry;
   craft::datadriven::RegisterPureLayerSuites(&registry);
-  // Further languages (the interaction harness) register here.
+  craft::interaction::RegisterInteractionSuite(&registry);
   std::vector<std::string> args(argv + 1, argv + argc);
   return craft::datadriven::RunCli(args, registry, std::cout, std::cerr);
 }

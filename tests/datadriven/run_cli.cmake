@@ -1,5 +1,6 @@
 # Runs craft-datadriven over a directory for ctest.
-#   cmake -DCLI=<exe> -DSUITE=<name> -DDIR=<dir> [-DOPTIONAL=ON] -P run_cli.cmake
+#   cmake -DCLI=<exe> -DSUITE=<name> -DDIR=<dir> [-DOPTIONAL=ON]
+#         [-DFLAGS=--ignore-log-lines] -P run_cli.cmake
 # With OPTIONAL=ON (conformance material kept outside the project), a
 # missing directory prints "SKIPPED:" (the test's SKIP_REGULAR_EXPRESSION),
 # except under CI (CI=true), where it fails.
@@ -10,8 +11,9 @@ if(NOT IS_DIRECTORY "${DIR}")
   endif()
   message(FATAL_ERROR "${DIR} not found")
 endif()
-execute_process(COMMAND "${CLI}" --suite "${SUITE}" "${DIR}"
+execute_process(COMMAND "${CLI}" --suite "${SUITE}" ${FLAGS} "${DIR}"
   RESULT_VARIABLE rc)
 if(NOT rc EQUAL 0)
-  message(FATAL_ERROR "craft-datadriven --suite ${SUITE} ${DIR}: exit ${rc}")
+  message(FATAL_ERROR
+    "craft-datadriven --suite ${SUITE} ${FLAGS} ${DIR}: exit ${rc}")
 endif()
