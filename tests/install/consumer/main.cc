@@ -1,19 +1,50 @@
-// Exercises the installed headers and library: exits non-zero on any
-// unexpected result.
+// A minimal application on the installed (or embedded) craft: a single-node
+// cluster that elects itself, commits a proposal and applies it. Exits
+// non-zero on any unexpected result.
 #include <cstdio>
+#include <memory>
+#include <string>
 #include <vector>
 
 #include "craft/craft.h"
 
 int main() {
   craft::MemoryStorage storage;
-  std::vector<craft::raftpb::Entry> ents;
-  for (uint64_t i = 1; i <= 3; ++i) ents.push_back(craft::MakeEntry(i, 1));
-  if (!storage.Append(ents).ok()) return 1;
-  absl::StatusOr<uint64_t> last = storage.LastIndex();
-  if (!last.ok() || *last != 3) return 2;
-  if (!storage.Compact(2).ok()) return 3;
-  if (!craft::IsCompacted(storage.Term(1).status())) return 4;
-  std::printf("%s\n", craft::DescribeEntry(ents[0]).c_str());
+  craft::CapturingLogger logger(craft::LogLevel::kWarning);
+  craft::Config cfg;
+  cfg.id = 1;
+  cfg.storage = &storage;
+  cfg.logger = &logger;
+  absl::StatusOr<std::unique_ptr<craft::RawNode>> node =
+      craft::RawNode::Create(cfg);
+  if (!node.ok()) return 1;
+  if (!(*node)->Bootstrap({{.id = 1, .context = {}}}).ok()) return 2;
+  std::vector<std::string> applied;
+  for (int round = 0; round < 10; ++round) {
+    // Campaign once the bootstrap configuration is applied.
+    if (round == 1 && !(*node)->Campaign().ok()) return 3;
+    if (round == 5 && !(*node)->Propose("hello").ok()) return 4;
+    if (!(*node)->HasReady()) continue;
+    craft::Ready rd = (*node)->GetReady();
+    if (!craft::IsEmptyHardState(rd.hard_state) &&
+        !storage.SetHardState(rd.hard_state).ok()) {
+      return 5;
+    }
+    if (!storage.Append(rd.entries).ok()) return 6;
+    for (const craft::raftpb::Entry& e : rd.committed_entries) {
+      if (e.type() == craft::raftpb::EntryConfChange) {
+        craft::raftpb::ConfChange cc;
+        if (!cc.ParseFromString(e.data())) return 7;
+        if (!(*node)->ApplyConfChange(cc).ok()) return 8;
+      } else if (!e.data().empty()) {
+        applied.push_back(e.data());
+      }
+    }
+    (*node)->Advance();
+  }
+  if (applied != std::vector<std::string>{"hello"}) return 9;
+  std::printf("applied %s at commit %d\n", applied[0].c_str(),
+              static_cast<int>(
+                  (*node)->GetBasicStatus().hard_state.commit()));
   return 0;
 }
