@@ -222,5 +222,76 @@ TEST(SnapshotTest, FailedSnapshotIsRetriedAfterReport) {
   EXPECT_EQ(c.Commit(3), c.Commit(1));
 }
 
+// A storage whose snapshot is temporarily unavailable while `busy` is set.
+class BusyStorage : public MemoryStorage {
+ public:
+  absl::StatusOr<raftpb::Snapshot> Snapshot() const override {
+    ++asked;
+    if (busy) return SnapshotTemporarilyUnavailableError();
+    return MemoryStorage::Snapshot();
+  }
+  mutable int asked = 0;
+  bool busy = true;
+};
+
+TEST(SnapshotTest, TemporarilyUnavailableSnapshotIsRetriedLater) {
+  BusyStorage* leader_storage = nullptr;
+  Cluster c(3, nullptr, [&](uint64_t id) -> std::unique_ptr<MemoryStorage> {
+    if (id != 1) return std::make_unique<MemoryStorage>();
+    auto s = std::make_unique<BusyStorage>();
+    leader_storage = s.get();
+    return s;
+  });
+  c.Elect(1);
+  c.Isolate(3);
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(c.node(1).Propose("x").ok());
+  c.Stabilize();
+  raftpb::ConfState cs;
+  for (uint64_t v : {1, 2, 3}) cs.add_voters(v);
+  ASSERT_TRUE(leader_storage->CreateSnapshot(c.Commit(1), &cs, "s").ok());
+  ASSERT_TRUE(leader_storage->Compact(c.Commit(1)).ok());
+  c.Heal();
+  for (int i = 0; i < 3; ++i) {
+    c.Tick(1, 1);
+    c.Stabilize();
+  }
+  EXPECT_GT(leader_storage->asked, 0);
+  EXPECT_NE(c.node(1).GetStatus().progress.at(3).state(),
+            tracker::ProgressState::kSnapshot)
+      << "no snapshot was sent";
+  EXPECT_LT(c.Commit(3), c.Commit(1));
+  // Once the storage can produce it, the next attempt succeeds.
+  leader_storage->busy = false;
+  for (int i = 0; i < 3; ++i) {
+    c.Tick(1, 1);
+    c.Stabilize();
+  }
+  EXPECT_EQ(c.Commit(3), c.Commit(1));
+}
+
+TEST(SnapshotTest, StaleSnapshotIsIgnoredAndAcknowledgedAtTheCommitIndex) {
+  Cluster c(3);
+  c.Elect(1);
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(c.node(1).Propose("x").ok());
+  c.Stabilize();
+  const uint64_t commit = c.Commit(2);
+  raftpb::Message snap;
+  snap.set_type(raftpb::MsgSnap);
+  snap.set_from(1);
+  snap.set_to(2);
+  snap.set_term(c.Term(1));
+  raftpb::SnapshotMetadata* md = snap.mutable_snapshot()->mutable_metadata();
+  md->set_index(commit - 1);
+  md->set_term(2);
+  for (uint64_t v : {1, 2, 3}) md->mutable_conf_state()->add_voters(v);
+  ASSERT_TRUE(c.node(2).Step(snap).ok());
+  Ready rd = c.node(2).GetReady();
+  EXPECT_TRUE(IsEmptySnapshot(rd.snapshot)) << "not restored";
+  ASSERT_EQ(rd.messages.size(), 1u);
+  EXPECT_EQ(rd.messages[0].type(), raftpb::MsgAppResp);
+  EXPECT_EQ(rd.messages[0].index(), commit);
+  c.node(2).Advance();
+}
+
 }  // namespace
 }  // namespace craft

@@ -4,7 +4,9 @@
 
 namespace craft::testing {
 
-Cluster::Cluster(int n, std::function<void(Config&)> tweak) {
+Cluster::Cluster(
+    int n, std::function<void(Config&)> tweak,
+    std::function<std::unique_ptr<MemoryStorage>(uint64_t id)> make_storage) {
   raftpb::Snapshot snap;
   snap.mutable_metadata()->set_index(1);
   snap.mutable_metadata()->set_term(1);
@@ -13,7 +15,8 @@ Cluster::Cluster(int n, std::function<void(Config&)> tweak) {
   }
   for (uint64_t id = 1; id <= static_cast<uint64_t>(n); ++id) {
     Member m;
-    m.storage = std::make_unique<MemoryStorage>();
+    m.storage =
+        make_storage ? make_storage(id) : std::make_unique<MemoryStorage>();
     EXPECT_TRUE(m.storage->ApplySnapshot(snap).ok());
     // As if restarted at term 1: the first election is for term 2.
     raftpb::HardState hs;

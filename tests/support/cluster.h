@@ -37,7 +37,11 @@ class Cluster {
   // Creates `n` voters 1..n restarting at term 1 from a snapshot at index 1
   // (term 1), with `tweak` applied to each node's Config. The first
   // election is for term 2; the leader's empty entry is (index 2, term 2).
-  explicit Cluster(int n, std::function<void(Config&)> tweak = nullptr);
+  // `make_storage`, if given, supplies each node's storage (a MemoryStorage
+  // subclass, say, that fails on demand).
+  explicit Cluster(int n, std::function<void(Config&)> tweak = nullptr,
+                   std::function<std::unique_ptr<MemoryStorage>(uint64_t id)>
+                       make_storage = nullptr);
 
   RawNode& node(uint64_t id) { return *members_.at(id).node; }
   Member& member(uint64_t id) { return members_.at(id); }
