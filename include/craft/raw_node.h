@@ -27,6 +27,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -138,8 +139,6 @@ class RawNode {
  private:
   explicit RawNode(std::unique_ptr<Raft> raft);
 
-  Ready ReadyWithoutAccept() const;
-  void AcceptReady(const Ready& rd);
   bool ApplyUnstableEntries() const;
   bool NeedStorageAppendRespMsg(const Ready& rd) const;
   raftpb::Message NewStorageAppendRespMsg(const Ready& rd) const;
@@ -147,9 +146,16 @@ class RawNode {
   std::unique_ptr<Raft> raft_;
   SoftState prev_soft_state_;
   raftpb::HardState prev_hard_state_;
-  // Messages Advance steps into the node: the self-addressed responses and
-  // storage acknowledgements of the accepted Ready.
+  // What Advance reports back to the node for the Ready handed out: the
+  // self-addressed responses and the append acknowledgement, stepped in
+  // order, then the application of its committed entries.
   std::vector<raftpb::Message> steps_on_advance_;
+  struct PendingApply {
+    uint64_t index;
+    uint64_t size;
+    uint64_t payload_size;
+  };
+  std::optional<PendingApply> pending_apply_;
 };
 
 }  // namespace craft

@@ -365,6 +365,11 @@ void Raft::AppliedTo(uint64_t index, uint64_t size) {
   }
 }
 
+void Raft::Applied(uint64_t index, uint64_t size, uint64_t payload_size) {
+  AppliedTo(index, size);
+  ReduceUncommittedSize(payload_size);
+}
+
 void Raft::AppliedSnapshot(const raftpb::Snapshot& s) {
   const uint64_t index = s.metadata().index();
   log_.StableSnapTo(index);
@@ -720,11 +725,10 @@ absl::Status Raft::Step(raftpb::Message m) {
       return absl::OkStatus();
     case raftpb::MsgStorageApplyResp:
       if (m.entries_size() > 0) {
-        AppliedTo(m.entries(m.entries_size() - 1).index(),
-                  EntriesSize(m.entries()));
         uint64_t payload = 0;
         for (const raftpb::Entry& e : m.entries()) payload += PayloadSize(e);
-        ReduceUncommittedSize(payload);
+        Applied(m.entries(m.entries_size() - 1).index(),
+                EntriesSize(m.entries()), payload);
       }
       return absl::OkStatus();
     case raftpb::MsgVote:

@@ -52,6 +52,11 @@ class Raft {
   // per peer) to an empty log, at term 1.
   absl::Status Bootstrap(absl::Span<const raftpb::ConfChange> peers);
 
+  // Applied records that the application applied the committed entries up
+  // to `index`, `size` bytes in all (EntrySize) with `payload_size` bytes of
+  // payload: what a MsgStorageApplyResp reports.
+  void Applied(uint64_t index, uint64_t size, uint64_t payload_size);
+
   SoftState soft_state() const { return {lead_, state_}; }
   raftpb::HardState hard_state() const;
 

@@ -38,16 +38,6 @@ raftpb::Message ConfChangeProposal(raftpb::EntryType type, std::string data) {
   return m;
 }
 
-// A MsgStorageApplyResp acknowledging the application of `ents`.
-raftpb::Message NewStorageApplyRespMsg(uint64_t id,
-                                       const std::vector<raftpb::Entry>& ents) {
-  raftpb::Message m =
-      NewMessage(raftpb::MsgStorageApplyResp, kLocalApplyThread, id);
-  m.set_term(0);  // applying committed entries is term-independent
-  for (const raftpb::Entry& e : ents) *m.add_entries() = e;
-  return m;
-}
-
 // Checks the envelope of a message from a peer: who sent it, to whom, and
 // with which term. (Raft::Step checks the payloads.)
 absl::Status ValidatePeerMessage(const raftpb::Message& m, uint64_t self) {
@@ -220,9 +210,9 @@ raftpb::Message RawNode::NewStorageAppendRespMsg(const Ready& rd) const {
   return m;
 }
 
-Ready RawNode::ReadyWithoutAccept() const {
+Ready RawNode::GetReady() {
   Raft& r = *raft_;
-  const RaftLog& log = r.raft_log();
+  RaftLog& log = r.mutable_raft_log();
   Ready rd;
   absl::Span<const raftpb::Entry> unstable = log.NextUnstableEnts();
   rd.entries.assign(unstable.begin(), unstable.end());
@@ -234,26 +224,32 @@ Ready RawNode::ReadyWithoutAccept() const {
     r.logger().Errorf("%x cannot read committed entries: %s", r.id(),
                       committed.status().message());
   }
-  rd.messages = r.msgs();
   if (SoftState ss = r.soft_state(); !(ss == prev_soft_state_)) {
     rd.soft_state = ss;
+    prev_soft_state_ = ss;
   }
-  raftpb::HardState hs = r.hard_state();
+  const raftpb::HardState hs = r.hard_state();
   if (!HardStateEqual(hs, prev_hard_state_)) rd.hard_state = hs;
   if (const raftpb::Snapshot* snap = log.NextUnstableSnapshot()) {
     rd.snapshot = *snap;
   }
-  rd.read_states = r.read_states();
+  rd.read_states = std::move(r.read_states());
+  r.read_states().clear();
   rd.must_sync = !rd.entries.empty() || hs.vote() != prev_hard_state_.vote() ||
                  hs.term() != prev_hard_state_.term();
+  if (!IsEmptyHardState(rd.hard_state)) prev_hard_state_ = rd.hard_state;
+
+  // Handing out the Ready empties the message queues.
+  rd.messages = std::move(r.msgs());
+  r.msgs().clear();
+  std::vector<raftpb::Message> after_append = std::move(r.msgs_after_append());
+  r.msgs_after_append().clear();
 
   if (r.async_storage_writes()) {
     // Writes go to the local storage threads as messages, after everything
     // that may be sent at once.
-    const bool need_append =
-        !rd.entries.empty() || !IsEmptyHardState(rd.hard_state) ||
-        !IsEmptySnapshot(rd.snapshot) || !r.msgs_after_append().empty();
-    if (need_append) {
+    if (!rd.entries.empty() || !IsEmptyHardState(rd.hard_state) ||
+        !IsEmptySnapshot(rd.snapshot) || !after_append.empty()) {
       raftpb::Message m =
           NewMessage(raftpb::MsgStorageAppend, r.id(), kLocalAppendThread);
       for (const raftpb::Entry& e : rd.entries) *m.add_entries() = e;
@@ -266,8 +262,8 @@ Ready RawNode::ReadyWithoutAccept() const {
       // Delivered once the write is durable. The self-addressed MsgAppResp
       // must come before the MsgStorageAppendResp, so that it is handled
       // while the entries are still in the unstable log.
-      for (const raftpb::Message& resp : r.msgs_after_append()) {
-        *m.add_responses() = resp;
+      for (raftpb::Message& resp : after_append) {
+        *m.add_responses() = std::move(resp);
       }
       if (NeedStorageAppendRespMsg(rd)) {
         *m.add_responses() = NewStorageAppendRespMsg(rd);
@@ -279,54 +275,48 @@ Ready RawNode::ReadyWithoutAccept() const {
           NewMessage(raftpb::MsgStorageApply, r.id(), kLocalApplyThread);
       m.set_term(0);
       for (const raftpb::Entry& e : rd.committed_entries) *m.add_entries() = e;
-      *m.add_responses() = NewStorageApplyRespMsg(r.id(), rd.committed_entries);
+      raftpb::Message resp =
+          NewMessage(raftpb::MsgStorageApplyResp, kLocalApplyThread, r.id());
+      resp.set_term(0);  // applying committed entries is term-independent
+      *resp.mutable_entries() = m.entries();
+      *m.add_responses() = std::move(resp);
       rd.messages.push_back(std::move(m));
     }
   } else {
+    if (!steps_on_advance_.empty() || pending_apply_) {
+      r.logger().Panicf("two accepted Ready structs without call to Advance");
+      steps_on_advance_.clear();
+      pending_apply_.reset();
+    }
     // Responses vouching for durable state go out with this Ready: the
     // contract has the application persist before it sends. Those addressed
     // to this node are stepped on Advance instead.
-    for (const raftpb::Message& m : r.msgs_after_append()) {
-      if (m.to() != r.id()) rd.messages.push_back(m);
-    }
-  }
-  return rd;
-}
-
-void RawNode::AcceptReady(const Ready& rd) {
-  Raft& r = *raft_;
-  if (rd.soft_state) prev_soft_state_ = *rd.soft_state;
-  if (!IsEmptyHardState(rd.hard_state)) prev_hard_state_ = rd.hard_state;
-  if (!rd.read_states.empty()) r.read_states().clear();
-  if (!r.async_storage_writes()) {
-    if (!steps_on_advance_.empty()) {
-      r.logger().Panicf("two accepted Ready structs without call to Advance");
-      steps_on_advance_.clear();
-    }
-    for (raftpb::Message& m : r.msgs_after_append()) {
-      if (m.to() == r.id()) steps_on_advance_.push_back(std::move(m));
+    for (raftpb::Message& m : after_append) {
+      if (m.to() == r.id()) {
+        steps_on_advance_.push_back(std::move(m));
+      } else {
+        rd.messages.push_back(std::move(m));
+      }
     }
     if (NeedStorageAppendRespMsg(rd)) {
       steps_on_advance_.push_back(NewStorageAppendRespMsg(rd));
     }
     if (!rd.committed_entries.empty()) {
-      steps_on_advance_.push_back(
-          NewStorageApplyRespMsg(r.id(), rd.committed_entries));
+      PendingApply apply{rd.committed_entries.back().index(), 0, 0};
+      for (const raftpb::Entry& e : rd.committed_entries) {
+        apply.size += EntrySize(e);
+        apply.payload_size += PayloadSize(e);
+      }
+      pending_apply_ = apply;
     }
   }
-  r.msgs().clear();
-  r.msgs_after_append().clear();
-  r.mutable_raft_log().AcceptUnstable();
-  if (!rd.committed_entries.empty()) {
-    r.mutable_raft_log().AcceptApplying(rd.committed_entries.back().index(),
-                                        EntriesSize(rd.committed_entries),
-                                        ApplyUnstableEntries());
-  }
-}
 
-Ready RawNode::GetReady() {
-  Ready rd = ReadyWithoutAccept();
-  AcceptReady(rd);
+  log.AcceptUnstable();
+  if (!rd.committed_entries.empty()) {
+    log.AcceptApplying(rd.committed_entries.back().index(),
+                       EntriesSize(rd.committed_entries),
+                       ApplyUnstableEntries());
+  }
   return rd;
 }
 
@@ -339,6 +329,12 @@ void RawNode::Advance() {
   std::vector<raftpb::Message> steps = std::move(steps_on_advance_);
   steps_on_advance_.clear();
   for (raftpb::Message& m : steps) (void)raft_->Step(std::move(m));
+  // Last, as a MsgStorageApplyResp would be.
+  if (pending_apply_) {
+    const PendingApply apply = *pending_apply_;
+    pending_apply_.reset();
+    raft_->Applied(apply.index, apply.size, apply.payload_size);
+  }
 }
 
 BasicStatus RawNode::GetBasicStatus() const {
