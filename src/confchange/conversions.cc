@@ -99,4 +99,40 @@ absl::StatusOr<std::vector<raftpb::ConfChangeSingle>> ParseConfChanges(
   return changes;
 }
 
+absl::Status Validate(const raftpb::ConfChange& cc) {
+  if (!cc.unknown_fields().empty()) {
+    return absl::InvalidArgumentError(
+        "ConfChange carries fields or values unknown to this version");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Validate(const raftpb::ConfChangeV2& cc) {
+  bool unknown = !cc.unknown_fields().empty();
+  for (const raftpb::ConfChangeSingle& c : cc.changes()) {
+    unknown |= !c.unknown_fields().empty();
+  }
+  if (unknown) {
+    return absl::InvalidArgumentError(
+        "ConfChangeV2 carries fields or values unknown to this version");
+  }
+  return absl::OkStatus();
+}
+
+raftpb::ConfChange Canonical(raftpb::ConfChange cc) {
+  cc.set_id(cc.id());
+  cc.set_type(cc.type());
+  cc.set_node_id(cc.node_id());
+  return cc;
+}
+
+raftpb::ConfChangeV2 Canonical(raftpb::ConfChangeV2 cc) {
+  cc.set_transition(cc.transition());
+  for (raftpb::ConfChangeSingle& c : *cc.mutable_changes()) {
+    c.set_type(c.type());
+    c.set_node_id(c.node_id());
+  }
+  return cc;
+}
+
 }  // namespace craft::confchange

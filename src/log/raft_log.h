@@ -158,6 +158,7 @@ class RaftLog {
   uint64_t committed() const { return committed_; }
   uint64_t applied() const { return applied_; }
   uint64_t applying() const { return applying_; }
+  uint64_t max_applying_size() const { return max_applying_size_; }
   const Unstable& unstable() const { return unstable_; }
   Storage* storage() const { return storage_; }
 

@@ -71,9 +71,24 @@ absl::Status ValidateMessage(const raftpb::Message& m) {
               m.from(), e.term(), e.index()));
         }
       }
-      if (m.index() == std::numeric_limits<uint64_t>::max() &&
-          m.entries_size() > 0) {
+      if (m.index() > std::numeric_limits<uint64_t>::max() -
+                          static_cast<uint64_t>(m.entries_size())) {
         return absl::InvalidArgumentError("malformed MsgApp: index overflow");
+      }
+      return absl::OkStatus();
+    case raftpb::MsgSnap:
+      if (m.has_snapshot() && m.snapshot().metadata().index() ==
+                                  std::numeric_limits<uint64_t>::max()) {
+        return absl::InvalidArgumentError("malformed MsgSnap: index overflow");
+      }
+      return absl::OkStatus();
+    case raftpb::MsgVote:
+    case raftpb::MsgPreVote:
+      // A vote request is always about a term; answering one without a term
+      // would be meaningless.
+      if (m.term() == 0) {
+        return absl::InvalidArgumentError(absl::StrFormat(
+            "%s from %d without a term", MessageTypeName(m.type()), m.from()));
       }
       return absl::OkStatus();
     case raftpb::MsgProp:
@@ -240,16 +255,22 @@ bool Raft::MaybeSendAppend(uint64_t to, bool send_if_empty) {
     return MaybeSendSnapshot(to, *pr);
   }
   std::vector<raftpb::Entry> ents;
+  absl::Status fetched;
   // A throttled follower in StateReplicate gets empty appends only: if all
   // in-flight appends were lost, the empty one's response (or rejection)
   // frees the window again.
   if (pr->state() != ProgressState::kReplicate || !pr->inflights().Full()) {
     absl::StatusOr<std::vector<raftpb::Entry>> got =
         log_.Entries(pr->next(), max_msg_size_);
-    if (!got.ok()) return MaybeSendSnapshot(to, *pr);
-    ents = *std::move(got);
+    if (got.ok()) {
+      ents = *std::move(got);
+    } else {
+      fetched = got.status();
+    }
   }
   if (ents.empty() && !send_if_empty) return false;
+  // The entries were compacted after their term was read.
+  if (!fetched.ok()) return MaybeSendSnapshot(to, *pr);
 
   raftpb::Message m = NewMessage(raftpb::MsgApp, to);
   m.set_index(prev_index);
@@ -851,8 +872,8 @@ absl::Status Raft::StepLeader(raftpb::Message& m) {
       } else {
         // Probe from the follower's match: the snapshot never landed, so its
         // index says nothing about the follower's log.
-        pr->ResetState(ProgressState::kProbe);
-        pr->set_next(pr->match() + 1);
+        pr->clear_pending_snapshot();
+        pr->BecomeProbe();
         logger_->Debugf(
             "%x snapshot failed, resumed sending replication messages to %x "
             "[%s]",
@@ -890,34 +911,42 @@ absl::Status Raft::StepLeaderPropose(raftpb::Message& m) {
         id_, term_, lead_transferee_);
     return ProposalDroppedError();
   }
-  std::vector<raftpb::Entry> ents;
-  ents.reserve(m.entries_size());
+  // Decode every configuration change first, so that a malformed one
+  // refuses the whole batch before anything changes.
+  std::vector<std::optional<raftpb::ConfChangeV2>> ccs(m.entries_size());
   for (int i = 0; i < m.entries_size(); ++i) {
-    raftpb::Entry& e = *m.mutable_entries(i);
-    raftpb::ConfChangeV2 cc;
-    bool is_cc = false;
+    const raftpb::Entry& e = m.entries(i);
     if (e.type() == raftpb::EntryConfChange) {
       raftpb::ConfChange v1;
       if (!v1.ParseFromString(e.data())) {
         return absl::InvalidArgumentError("proposed ConfChange is malformed");
       }
-      cc = confchange::AsV2(v1);
-      is_cc = true;
+      if (absl::Status s = confchange::Validate(v1); !s.ok()) return s;
+      ccs[i] = confchange::AsV2(v1);
     } else if (e.type() == raftpb::EntryConfChangeV2) {
-      if (!cc.ParseFromString(e.data())) {
+      raftpb::ConfChangeV2 v2;
+      if (!v2.ParseFromString(e.data())) {
         return absl::InvalidArgumentError("proposed ConfChangeV2 is malformed");
       }
-      is_cc = true;
+      if (absl::Status s = confchange::Validate(v2); !s.ok()) return s;
+      ccs[i] = std::move(v2);
     }
-    if (is_cc) {
-      const bool already_pending = pending_conf_index_ > log_.applied();
+  }
+  uint64_t pending_conf_index = pending_conf_index_;
+  std::vector<raftpb::Entry> ents;
+  ents.reserve(m.entries_size());
+  for (int i = 0; i < m.entries_size(); ++i) {
+    raftpb::Entry& e = *m.mutable_entries(i);
+    if (ccs[i]) {
+      const raftpb::ConfChangeV2& cc = *ccs[i];
+      const bool already_pending = pending_conf_index > log_.applied();
       const bool already_joint = trk_.config().voters.IsJoint();
       const bool wants_leave_joint = cc.changes_size() == 0;
       std::string failed;
       if (already_pending) {
         failed = absl::StrFormat(
             "possible unapplied conf change at index %d (applied to %d)",
-            pending_conf_index_, log_.applied());
+            pending_conf_index, log_.applied());
       } else if (already_joint && !wants_leave_joint) {
         failed = "must transition out of joint config first";
       } else if (!already_joint && wants_leave_joint) {
@@ -931,12 +960,14 @@ absl::Status Raft::StepLeaderPropose(raftpb::Message& m) {
         // indexes of the batch are unchanged.
         e = MakeEntry(0, 0);
       } else {
-        pending_conf_index_ = log_.LastIndex() + i + 1;
+        pending_conf_index = log_.LastIndex() + i + 1;
       }
     }
     ents.push_back(std::move(e));
   }
   if (!AppendEntries(std::move(ents))) return ProposalDroppedError();
+  // Only a conf change that made it into the log is pending.
+  pending_conf_index_ = pending_conf_index;
   BcastAppend();
   return absl::OkStatus();
 }
@@ -1037,7 +1068,8 @@ void Raft::StepLeaderHeartbeatResp(const raftpb::Message& m, Progress& pr) {
     return;
   }
   std::optional<uint64_t> seq = ReadOnly::DecodeContext(m.context());
-  if (!seq) return;
+  // A sequence number this leader never sent proves nothing.
+  if (!seq || *seq > read_seq_) return;
   for (PendingRead& rs :
        read_only_.RecvAck(m.from(), *seq, trk_.config().voters)) {
     RespondToReadIndex(std::move(rs.req), rs.index);
@@ -1409,6 +1441,7 @@ void Raft::TickHeartbeat() {
 
 absl::StatusOr<raftpb::ConfState> Raft::ApplyConfChange(
     const raftpb::ConfChangeV2& cc) {
+  if (absl::Status s = confchange::Validate(cc); !s.ok()) return s;
   confchange::Changer changer(trk_, log_.LastIndex());
   absl::StatusOr<confchange::ChangeResult> result;
   bool auto_leave = false;
@@ -1472,7 +1505,7 @@ absl::Status Raft::Bootstrap(absl::Span<const raftpb::ConfChange> peers) {
   ents.reserve(peers.size());
   for (size_t i = 0; i < peers.size(); ++i) {
     raftpb::Entry e = MakeEntry(i + 1, 1, raftpb::EntryConfChange);
-    e.set_data(peers[i].SerializeAsString());
+    e.set_data(confchange::Canonical(peers[i]).SerializeAsString());
     ents.push_back(std::move(e));
   }
   if (absl::StatusOr<uint64_t> s = log_.Append(std::move(ents)); !s.ok()) {

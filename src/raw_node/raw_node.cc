@@ -43,10 +43,15 @@ raftpb::Message ConfChangeProposal(raftpb::EntryType type, std::string data) {
 absl::Status ValidatePeerMessage(const raftpb::Message& m, uint64_t self) {
   // A node messages itself only with the responses that wait for its own
   // storage writes (delivered by the application with asynchronous writes).
+  // (A forwarded MsgTransferLeader names the transferee as its sender,
+  // which may be this leader itself.)
   const bool self_response = m.type() == raftpb::MsgAppResp ||
                              m.type() == raftpb::MsgVoteResp ||
-                             m.type() == raftpb::MsgPreVoteResp;
-  if (m.from() == kNone || (m.from() == self && !self_response)) {
+                             m.type() == raftpb::MsgPreVoteResp ||
+                             m.type() == raftpb::MsgTransferLeader;
+  // A node never rejects its own appends or votes.
+  if (m.from() == kNone || IsLocalMsgTarget(m.from()) ||
+      (m.from() == self && (!self_response || m.reject()))) {
     return absl::InvalidArgumentError(absl::StrFormat(
         "%s from invalid sender %d", MessageTypeName(m.type()), m.from()));
   }
@@ -58,23 +63,7 @@ absl::Status ValidatePeerMessage(const raftpb::Message& m, uint64_t self) {
   if (m.term() == std::numeric_limits<uint64_t>::max()) {
     return absl::InvalidArgumentError("message term out of range");
   }
-  switch (m.type()) {
-    case raftpb::MsgProp:
-    case raftpb::MsgReadIndex:
-    case raftpb::MsgForgetLeader:
-      // Forwarded requests travel without a term.
-      return absl::OkStatus();
-    case raftpb::MsgTransferLeader:
-      // Forwarded with the follower's term; the leader may also see a local
-      // one, which never passes through here.
-      return absl::OkStatus();
-    default:
-      if (m.term() == 0) {
-        return absl::InvalidArgumentError(absl::StrFormat(
-            "%s from %d without a term", MessageTypeName(m.type()), m.from()));
-      }
-      return absl::OkStatus();
-  }
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -125,17 +114,19 @@ absl::Status RawNode::Propose(std::string data) {
 }
 
 absl::Status RawNode::ProposeConfChange(const raftpb::ConfChange& cc) {
-  return raft_->Step(
-      ConfChangeProposal(raftpb::EntryConfChange, cc.SerializeAsString()));
+  return raft_->Step(ConfChangeProposal(
+      raftpb::EntryConfChange, confchange::Canonical(cc).SerializeAsString()));
 }
 
 absl::Status RawNode::ProposeConfChange(const raftpb::ConfChangeV2& cc) {
   return raft_->Step(
-      ConfChangeProposal(raftpb::EntryConfChangeV2, cc.SerializeAsString()));
+      ConfChangeProposal(raftpb::EntryConfChangeV2,
+                         confchange::Canonical(cc).SerializeAsString()));
 }
 
 absl::StatusOr<raftpb::ConfState> RawNode::ApplyConfChange(
     const raftpb::ConfChange& cc) {
+  if (absl::Status s = confchange::Validate(cc); !s.ok()) return s;
   return raft_->ApplyConfChange(confchange::AsV2(cc));
 }
 
@@ -154,7 +145,17 @@ absl::Status RawNode::Step(raftpb::Message m) {
       raft_->tracker().GetProgress(m.from()) == nullptr) {
     return StepPeerNotFoundError();
   }
-  if (!IsLocalMsgTarget(m.from())) {
+  if (!m.has_type()) {
+    // proto2 keeps an unknown enum value out of the field.
+    return absl::InvalidArgumentError("message of a type unknown to craft");
+  }
+  // The storage threads answer only with their own responses; anything
+  // else claiming to come from them is treated as from a peer.
+  const bool storage_response = (m.from() == kLocalAppendThread &&
+                                 m.type() == raftpb::MsgStorageAppendResp) ||
+                                (m.from() == kLocalApplyThread &&
+                                 m.type() == raftpb::MsgStorageApplyResp);
+  if (!storage_response) {
     if (absl::Status s = ValidatePeerMessage(m, raft_->id()); !s.ok()) {
       return s;
     }

@@ -7,6 +7,7 @@
 
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "craft/raftpb.h"
@@ -27,6 +28,19 @@ bool EnterJoint(const raftpb::ConfChangeV2& cc, bool* auto_leave = nullptr);
 // LeaveJoint tells whether `cc` is the empty change that leaves a joint
 // configuration: transition Auto and no changes (the context may be set).
 bool LeaveJoint(const raftpb::ConfChangeV2& cc);
+
+// Validate rejects a configuration change this build cannot interpret
+// safely: one carrying values unknown to it (an unknown change type or
+// transition decodes as the default value, so applying it would do
+// something other than what was proposed).
+absl::Status Validate(const raftpb::ConfChange& cc);
+absl::Status Validate(const raftpb::ConfChangeV2& cc);
+
+// Canonical returns `cc` with every field etcd-io/raft always encodes set
+// explicitly, so that it serializes to the same bytes as etcd's encoding
+// (and so to the same entry size, which byte budgets count).
+raftpb::ConfChange Canonical(raftpb::ConfChange cc);
+raftpb::ConfChangeV2 Canonical(raftpb::ConfChangeV2 cc);
 
 // ParseConfChanges parses space-separated tokens <op><id>, op one of v
 // (AddNode), l (AddLearnerNode), r (RemoveNode), u (UpdateNode), id a

@@ -96,6 +96,9 @@ class Progress {
   uint64_t sent_commit() const { return sent_commit_; }
   ProgressState state() const { return state_; }
   uint64_t pending_snapshot() const { return pending_snapshot_; }
+  // Forgets the snapshot in flight (it failed), so that BecomeProbe probes
+  // from the match index rather than from the snapshot's.
+  void clear_pending_snapshot() { pending_snapshot_ = 0; }
   // Whether the follower was heard from recently (reset by the leader every
   // election timeout when it checks quorum).
   bool recent_active() const { return recent_active_; }
