@@ -5,6 +5,7 @@
 #include <optional>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "craft/confchange/confchange.h"
@@ -49,6 +50,36 @@ uint64_t NextRandom(uint64_t& state) {
   z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
   z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
   return z ^ (z >> 31);
+}
+
+// Go's %v of a byte slice: "[99 116 120]".
+std::string GoBytes(absl::string_view b) {
+  std::string out = "[";
+  for (size_t i = 0; i < b.size(); ++i) {
+    if (i > 0) out.push_back(' ');
+    absl::StrAppend(&out, static_cast<uint8_t>(b[i]));
+  }
+  out.push_back(']');
+  return out;
+}
+
+// Conf changes as etcd-io/raft's logs print them (Go's %v of the struct),
+// so that log lines compare equal.
+std::string GoString(const raftpb::ConfChange& cc) {
+  return absl::StrCat("{", raftpb::ConfChangeType_Name(cc.type()), " ",
+                      cc.node_id(), " ", GoBytes(cc.context()), " ", cc.id(),
+                      "}");
+}
+
+std::string GoString(const raftpb::ConfChangeV2& cc) {
+  std::string changes;
+  for (const raftpb::ConfChangeSingle& c : cc.changes()) {
+    if (!changes.empty()) changes.push_back(' ');
+    absl::StrAppend(&changes, "{", raftpb::ConfChangeType_Name(c.type()), " ",
+                    c.node_id(), "}");
+  }
+  return absl::StrCat("{", raftpb::ConfChangeTransition_Name(cc.transition()),
+                      " [", changes, "] ", GoBytes(cc.context()), "}");
 }
 
 // Checks the parts of a peer's message that the handlers rely on, so that
@@ -914,6 +945,8 @@ absl::Status Raft::StepLeaderPropose(raftpb::Message& m) {
   // Decode every configuration change first, so that a malformed one
   // refuses the whole batch before anything changes.
   std::vector<std::optional<raftpb::ConfChangeV2>> ccs(m.entries_size());
+  // How each change reads in logs, in the form of the proposal.
+  std::vector<std::string> cc_text(m.entries_size());
   for (int i = 0; i < m.entries_size(); ++i) {
     const raftpb::Entry& e = m.entries(i);
     if (e.type() == raftpb::EntryConfChange) {
@@ -923,12 +956,14 @@ absl::Status Raft::StepLeaderPropose(raftpb::Message& m) {
       }
       if (absl::Status s = confchange::Validate(v1); !s.ok()) return s;
       ccs[i] = confchange::AsV2(v1);
+      cc_text[i] = GoString(v1);
     } else if (e.type() == raftpb::EntryConfChangeV2) {
       raftpb::ConfChangeV2 v2;
       if (!v2.ParseFromString(e.data())) {
         return absl::InvalidArgumentError("proposed ConfChangeV2 is malformed");
       }
       if (absl::Status s = confchange::Validate(v2); !s.ok()) return s;
+      cc_text[i] = GoString(v2);
       ccs[i] = std::move(v2);
     }
   }
@@ -954,8 +989,7 @@ absl::Status Raft::StepLeaderPropose(raftpb::Message& m) {
       }
       if (!failed.empty() && !disable_conf_change_validation_) {
         logger_->Infof("%x ignoring conf change %s at config %s: %s", id_,
-                       DescribeConfChanges(cc.changes()),
-                       trk_.config().String(), failed);
+                       cc_text[i], trk_.config().String(), failed);
         // The proposal stays in place as an empty normal entry, so that the
         // indexes of the batch are unchanged.
         e = MakeEntry(0, 0);

@@ -53,6 +53,30 @@ TEST(ReadIndexTest, LeaseBasedReadsAnswerImmediately) {
   EXPECT_EQ(c.member(1).reads[0].index, c.Commit(1));
 }
 
+TEST(ReadIndexTest, LeaseBasedReadFromFollowerIsAnsweredByTheLeader) {
+  Cluster c(3, [](Config& cfg) {
+    cfg.check_quorum = true;
+    cfg.read_only_option = ReadOnlyOption::kLeaseBased;
+  });
+  c.Elect(1);
+  ASSERT_TRUE(c.node(1).Propose("x").ok());
+  c.Stabilize();
+  // No heartbeat round is needed: with 3 cut off from 2 the answer still
+  // comes straight back from the leader's lease.
+  c.Partition({{1, 3}, {2}});
+  int heartbeats = 0;
+  c.SetDropFilter([&](const raftpb::Message& m) {
+    if (m.type() == raftpb::MsgHeartbeat) ++heartbeats;
+    return false;
+  });
+  c.node(3).ReadIndex("lease-3");
+  c.Stabilize();
+  ASSERT_EQ(c.member(3).reads.size(), 1u);
+  EXPECT_EQ(c.member(3).reads[0].request_ctx, "lease-3");
+  EXPECT_EQ(c.member(3).reads[0].index, c.Commit(1));
+  EXPECT_EQ(heartbeats, 0);
+}
+
 TEST(ReadIndexTest, NewLeaderDefersReadsUntilItCommitsInItsTerm) {
   Cluster c(3);
   c.Elect(1);
