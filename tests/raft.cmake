@@ -10,5 +10,7 @@ craft_add_test(craft_raft_test SOURCES
   raft/membership_snapshot_test.cc
   raft/read_transfer_test.cc
   raft/raw_node_test.cc
-  raft/malformed_message_test.cc)
+  raft/malformed_message_test.cc
+  raft/hardening_test.cc
+  raft/randomized_safety_test.cc)
 target_link_libraries(craft_raft_test PRIVATE craft_cluster)
