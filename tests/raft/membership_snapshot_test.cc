@@ -69,6 +69,25 @@ TEST(MembershipTest, OnlyOneChangeMayBePending) {
   EXPECT_THAT(Voters(c.node(1)), ElementsAre(1, 2));
 }
 
+TEST(MembershipTest, ValidationCanBeDisabled) {
+  Cluster c(3, [](Config& cfg) { cfg.disable_conf_change_validation = true; });
+  c.Elect(1);
+  c.Partition({{1}, {2, 3}});
+  // Both are appended as proposed, though the first is still pending.
+  ASSERT_TRUE(
+      c.node(1)
+          .ProposeConfChange(V2({Change(raftpb::ConfChangeAddLearnerNode, 4)}))
+          .ok());
+  ASSERT_TRUE(
+      c.node(1)
+          .ProposeConfChange(V2({Change(raftpb::ConfChangeAddLearnerNode, 5)}))
+          .ok());
+  c.Heal();
+  c.Tick(1, 1);
+  c.Stabilize();
+  EXPECT_THAT(c.node(1).GetStatus().config.learners, ElementsAre(4, 5));
+}
+
 TEST(MembershipTest, JointConsensusWithAutoLeave) {
   Cluster c(3);
   c.Elect(1);

@@ -195,6 +195,36 @@ TEST(ReplicationTest, InflightLimitPausesAndHeartbeatsResume) {
   EXPECT_EQ(c.Commit(2), 7u);
 }
 
+TEST(ReplicationTest, InflightBytesLimitPausesReplication) {
+  Cluster c(2, [](Config& cfg) {
+    cfg.max_size_per_msg = 0;  // one entry per message
+    cfg.max_inflight_bytes = 250;
+  });
+  c.Elect(1);
+  c.SetDropFilter([](const raftpb::Message& m) {
+    return m.type() == raftpb::MsgAppResp && m.from() == 2;
+  });
+  const std::string payload(100, 'p');
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(c.node(1).Propose(payload).ok());
+  int appends = 0;
+  for (int round = 0; round < 5; ++round) {
+    c.HandleReady(1);
+    for (const raftpb::Message& m : c.queue()) {
+      if (m.type() == raftpb::MsgApp && m.entries_size() > 0) ++appends;
+    }
+    c.queue().clear();
+  }
+  // 100 + 100 < 250, and the third reaches the limit: the window is full.
+  EXPECT_EQ(appends, 3);
+  EXPECT_TRUE(c.node(1).GetStatus().progress.at(2).inflights().Full());
+  c.SetDropFilter(nullptr);
+  for (int i = 0; i < 10; ++i) {
+    c.Tick(1, 1);
+    c.Stabilize();
+  }
+  EXPECT_EQ(c.Commit(2), 7u);
+}
+
 TEST(ReplicationTest, UncommittedSizeLimitDropsProposals) {
   Cluster c(3, [](Config& cfg) { cfg.max_uncommitted_entries_size = 10; });
   c.Elect(1);
