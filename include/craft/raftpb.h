@@ -34,6 +34,20 @@ inline uint64_t EntrySize(const raftpb::Entry& e) { return e.ByteSizeLong(); }
 // uncommitted-log and in-flight byte limits.
 inline uint64_t PayloadSize(const raftpb::Entry& e) { return e.data().size(); }
 
+// The sums of EntrySize and PayloadSize over a list of entries.
+template <typename Entries>
+uint64_t EntriesSize(const Entries& ents) {
+  uint64_t s = 0;
+  for (const raftpb::Entry& e : ents) s += EntrySize(e);
+  return s;
+}
+template <typename Entries>
+uint64_t PayloadsSize(const Entries& ents) {
+  uint64_t s = 0;
+  for (const raftpb::Entry& e : ents) s += PayloadSize(e);
+  return s;
+}
+
 // LimitSize returns how many leading entries of `ents` fit in `max_size`
 // bytes, counting EntrySize. It is never less than one for a non-empty
 // list: an entry larger than the budget still travels, alone.

@@ -46,6 +46,16 @@ inline bool IsLocalMsgTarget(uint64_t id) {
   return id == kLocalAppendThread || id == kLocalApplyThread;
 }
 
+// NewMessage starts a message; the core's Send fills in a missing sender.
+inline raftpb::Message NewMessage(raftpb::MessageType type, uint64_t to,
+                                  uint64_t from = kNone) {
+  raftpb::Message m;
+  m.set_type(type);
+  m.set_to(to);
+  if (from != kNone) m.set_from(from);
+  return m;
+}
+
 inline raftpb::MessageType VoteRespMsgType(raftpb::MessageType t) {
   return t == raftpb::MsgVote ? raftpb::MsgVoteResp : raftpb::MsgPreVoteResp;
 }

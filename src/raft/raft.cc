@@ -24,26 +24,6 @@ constexpr absl::string_view kCampaignTransfer = "CampaignTransfer";
 
 absl::string_view TypeName(raftpb::MessageType t) { return MessageTypeName(t); }
 
-raftpb::Message NewMessage(raftpb::MessageType type, uint64_t to) {
-  raftpb::Message m;
-  m.set_type(type);
-  m.set_to(to);
-  return m;
-}
-
-uint64_t PayloadsSize(const std::vector<raftpb::Entry>& ents) {
-  uint64_t s = 0;
-  for (const raftpb::Entry& e : ents) s += PayloadSize(e);
-  return s;
-}
-
-template <typename Ents>
-uint64_t EntriesSize(const Ents& ents) {
-  uint64_t s = 0;
-  for (const raftpb::Entry& e : ents) s += EntrySize(e);
-  return s;
-}
-
 // splitmix64: a small, well-mixed generator for election timeouts.
 uint64_t NextRandom(uint64_t& state) {
   uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
@@ -777,10 +757,8 @@ absl::Status Raft::Step(raftpb::Message m) {
       return absl::OkStatus();
     case raftpb::MsgStorageApplyResp:
       if (m.entries_size() > 0) {
-        uint64_t payload = 0;
-        for (const raftpb::Entry& e : m.entries()) payload += PayloadSize(e);
         Applied(m.entries(m.entries_size() - 1).index(),
-                EntriesSize(m.entries()), payload);
+                EntriesSize(m.entries()), PayloadsSize(m.entries()));
       }
       return absl::OkStatus();
     case raftpb::MsgVote:

@@ -13,22 +13,6 @@
 namespace craft {
 namespace {
 
-raftpb::Message NewMessage(raftpb::MessageType type, uint64_t from,
-                           uint64_t to) {
-  raftpb::Message m;
-  m.set_type(type);
-  m.set_from(from);
-  m.set_to(to);
-  return m;
-}
-
-template <typename Ents>
-uint64_t EntriesSize(const Ents& ents) {
-  uint64_t s = 0;
-  for (const raftpb::Entry& e : ents) s += EntrySize(e);
-  return s;
-}
-
 raftpb::Message ConfChangeProposal(raftpb::EntryType type, std::string data) {
   raftpb::Message m;
   m.set_type(raftpb::MsgProp);
@@ -106,7 +90,7 @@ absl::Status RawNode::Campaign() {
 }
 
 absl::Status RawNode::Propose(std::string data) {
-  raftpb::Message m = NewMessage(raftpb::MsgProp, raft_->id(), kNone);
+  raftpb::Message m = NewMessage(raftpb::MsgProp, kNone, raft_->id());
   raftpb::Entry* e = m.add_entries();
   e->set_type(raftpb::EntryNormal);
   if (!data.empty()) e->set_data(std::move(data));
@@ -193,7 +177,7 @@ bool RawNode::NeedStorageAppendRespMsg(const Ready& rd) const {
 
 raftpb::Message RawNode::NewStorageAppendRespMsg(const Ready& rd) const {
   raftpb::Message m =
-      NewMessage(raftpb::MsgStorageAppendResp, kLocalAppendThread, raft_->id());
+      NewMessage(raftpb::MsgStorageAppendResp, raft_->id(), kLocalAppendThread);
   // The term guards against an ABA race: if the term changes before this
   // response returns, entries it acknowledges may have been overwritten in
   // the unstable log and written again, so the response is ignored.
@@ -252,7 +236,7 @@ Ready RawNode::GetReady() {
     if (!rd.entries.empty() || !IsEmptyHardState(rd.hard_state) ||
         !IsEmptySnapshot(rd.snapshot) || !after_append.empty()) {
       raftpb::Message m =
-          NewMessage(raftpb::MsgStorageAppend, r.id(), kLocalAppendThread);
+          NewMessage(raftpb::MsgStorageAppend, kLocalAppendThread, r.id());
       for (const raftpb::Entry& e : rd.entries) *m.add_entries() = e;
       if (!IsEmptyHardState(rd.hard_state)) {
         m.set_term(rd.hard_state.term());
@@ -273,11 +257,11 @@ Ready RawNode::GetReady() {
     }
     if (!rd.committed_entries.empty()) {
       raftpb::Message m =
-          NewMessage(raftpb::MsgStorageApply, r.id(), kLocalApplyThread);
+          NewMessage(raftpb::MsgStorageApply, kLocalApplyThread, r.id());
       m.set_term(0);
       for (const raftpb::Entry& e : rd.committed_entries) *m.add_entries() = e;
       raftpb::Message resp =
-          NewMessage(raftpb::MsgStorageApplyResp, kLocalApplyThread, r.id());
+          NewMessage(raftpb::MsgStorageApplyResp, r.id(), kLocalApplyThread);
       resp.set_term(0);  // applying committed entries is term-independent
       *resp.mutable_entries() = m.entries();
       *m.add_responses() = std::move(resp);
@@ -303,12 +287,9 @@ Ready RawNode::GetReady() {
       steps_on_advance_.push_back(NewStorageAppendRespMsg(rd));
     }
     if (!rd.committed_entries.empty()) {
-      PendingApply apply{rd.committed_entries.back().index(), 0, 0};
-      for (const raftpb::Entry& e : rd.committed_entries) {
-        apply.size += EntrySize(e);
-        apply.payload_size += PayloadSize(e);
-      }
-      pending_apply_ = apply;
+      pending_apply_ = PendingApply{rd.committed_entries.back().index(),
+                                    EntriesSize(rd.committed_entries),
+                                    PayloadsSize(rd.committed_entries)};
     }
   }
 
@@ -365,17 +346,17 @@ void RawNode::WithProgress(
 }
 
 void RawNode::ReportUnreachable(uint64_t id) {
-  (void)raft_->Step(NewMessage(raftpb::MsgUnreachable, id, kNone));
+  (void)raft_->Step(NewMessage(raftpb::MsgUnreachable, kNone, id));
 }
 
 void RawNode::ReportSnapshot(uint64_t id, SnapshotStatus status) {
-  raftpb::Message m = NewMessage(raftpb::MsgSnapStatus, id, kNone);
+  raftpb::Message m = NewMessage(raftpb::MsgSnapStatus, kNone, id);
   m.set_reject(status == SnapshotStatus::kFailure);
   (void)raft_->Step(std::move(m));
 }
 
 void RawNode::TransferLeader(uint64_t transferee) {
-  (void)raft_->Step(NewMessage(raftpb::MsgTransferLeader, transferee, kNone));
+  (void)raft_->Step(NewMessage(raftpb::MsgTransferLeader, kNone, transferee));
 }
 
 absl::Status RawNode::ForgetLeader() {

@@ -789,29 +789,21 @@ absl::Status InteractionEnv::ProcessReady(size_t idx) {
   return absl::OkStatus();
 }
 
-absl::Status InteractionEnv::ProcessAppendThread(size_t idx) {
-  Node& n = *nodes_[idx];
-  if (n.append_work.empty()) {
-    Write("no append work to perform");
+absl::Status InteractionEnv::ProcessThread(
+    std::deque<raftpb::Message>& work, absl::string_view none,
+    const std::function<absl::Status(const raftpb::Message&)>& perform) {
+  if (work.empty()) {
+    Write(none);
     return absl::OkStatus();
   }
-  raftpb::Message m = std::move(n.append_work.front());
-  n.append_work.pop_front();
+  raftpb::Message m = std::move(work.front());
+  work.pop_front();
   std::vector<raftpb::Message> resps(
       std::make_move_iterator(m.mutable_responses()->begin()),
       std::make_move_iterator(m.mutable_responses()->end()));
   m.clear_responses();
   Write(absl::StrCat("Processing:\n", DescribeMessage(m), "\n"));
-  raftpb::HardState hs;
-  hs.set_term(m.term());
-  hs.set_vote(m.vote());
-  hs.set_commit(m.commit());
-  std::vector<raftpb::Entry> ents(m.entries().begin(), m.entries().end());
-  if (absl::Status s =
-          Persist(idx, hs, m.has_snapshot() ? &m.snapshot() : nullptr, ents);
-      !s.ok()) {
-    return s;
-  }
+  if (absl::Status s = perform(m); !s.ok()) return s;
   Write("Responses:\n");
   for (const raftpb::Message& r : resps) {
     Write(absl::StrCat(DescribeMessage(r), "\n"));
@@ -820,83 +812,60 @@ absl::Status InteractionEnv::ProcessAppendThread(size_t idx) {
   return absl::OkStatus();
 }
 
+absl::Status InteractionEnv::ProcessAppendThread(size_t idx) {
+  return ProcessThread(
+      nodes_[idx]->append_work, "no append work to perform",
+      [&](const raftpb::Message& m) {
+        raftpb::HardState hs;
+        hs.set_term(m.term());
+        hs.set_vote(m.vote());
+        hs.set_commit(m.commit());
+        std::vector<raftpb::Entry> ents(m.entries().begin(), m.entries().end());
+        return Persist(idx, hs, m.has_snapshot() ? &m.snapshot() : nullptr,
+                       ents);
+      });
+}
+
 absl::Status InteractionEnv::ProcessApplyThread(size_t idx) {
-  Node& n = *nodes_[idx];
-  if (n.apply_work.empty()) {
-    Write("no apply work to perform");
+  return ProcessThread(
+      nodes_[idx]->apply_work, "no apply work to perform",
+      [&](const raftpb::Message& m) { return ProcessApply(idx, m.entries()); });
+}
+
+absl::Status InteractionEnv::ForEachNode(
+    const TestData& d, absl::string_view what,
+    const std::function<absl::Status(size_t)>& step) {
+  absl::StatusOr<std::vector<size_t>> idxs = NodeIdxs(d);
+  if (!idxs.ok()) {
+    Fatal(idxs.status());
     return absl::OkStatus();
   }
-  raftpb::Message m = std::move(n.apply_work.front());
-  n.apply_work.pop_front();
-  std::vector<raftpb::Message> resps(
-      std::make_move_iterator(m.mutable_responses()->begin()),
-      std::make_move_iterator(m.mutable_responses()->end()));
-  m.clear_responses();
-  Write(absl::StrCat("Processing:\n", DescribeMessage(m), "\n"));
-  if (absl::Status s = ProcessApply(idx, m.entries()); !s.ok()) return s;
-  Write("Responses:\n");
-  for (const raftpb::Message& r : resps) {
-    Write(absl::StrCat(DescribeMessage(r), "\n"));
+  for (size_t idx : *idxs) {
+    absl::Status s;
+    if (idxs->size() == 1) {
+      s = step(idx);
+    } else {
+      Write(absl::StrFormat("> %d %s\n", idx + 1, what));
+      s = WithIndent([&] { return step(idx); });
+    }
+    if (!s.ok()) return s;
   }
-  for (raftpb::Message& r : resps) messages_.push_back(std::move(r));
   return absl::OkStatus();
 }
 
 absl::Status InteractionEnv::ProcessReadyCommand(const TestData& d) {
-  absl::StatusOr<std::vector<size_t>> idxs = NodeIdxs(d);
-  if (!idxs.ok()) {
-    Fatal(idxs.status());
-    return absl::OkStatus();
-  }
-  for (size_t idx : *idxs) {
-    absl::Status s;
-    if (idxs->size() == 1) {
-      s = ProcessReady(idx);
-    } else {
-      Write(absl::StrFormat("> %d handling Ready\n", idx + 1));
-      s = WithIndent([&] { return ProcessReady(idx); });
-    }
-    if (!s.ok()) return s;
-  }
-  return absl::OkStatus();
+  return ForEachNode(d, "handling Ready",
+                     [&](size_t idx) { return ProcessReady(idx); });
 }
 
 absl::Status InteractionEnv::ProcessAppendThreadCommand(const TestData& d) {
-  absl::StatusOr<std::vector<size_t>> idxs = NodeIdxs(d);
-  if (!idxs.ok()) {
-    Fatal(idxs.status());
-    return absl::OkStatus();
-  }
-  for (size_t idx : *idxs) {
-    absl::Status s;
-    if (idxs->size() == 1) {
-      s = ProcessAppendThread(idx);
-    } else {
-      Write(absl::StrFormat("> %d processing append thread\n", idx + 1));
-      s = WithIndent([&] { return ProcessAppendThread(idx); });
-    }
-    if (!s.ok()) return s;
-  }
-  return absl::OkStatus();
+  return ForEachNode(d, "processing append thread",
+                     [&](size_t idx) { return ProcessAppendThread(idx); });
 }
 
 absl::Status InteractionEnv::ProcessApplyThreadCommand(const TestData& d) {
-  absl::StatusOr<std::vector<size_t>> idxs = NodeIdxs(d);
-  if (!idxs.ok()) {
-    Fatal(idxs.status());
-    return absl::OkStatus();
-  }
-  for (size_t idx : *idxs) {
-    absl::Status s;
-    if (idxs->size() == 1) {
-      s = ProcessApplyThread(idx);
-    } else {
-      Write(absl::StrFormat("> %d processing apply thread\n", idx + 1));
-      s = WithIndent([&] { return ProcessApplyThread(idx); });
-    }
-    if (!s.ok()) return s;
-  }
-  return absl::OkStatus();
+  return ForEachNode(d, "processing apply thread",
+                     [&](size_t idx) { return ProcessApplyThread(idx); });
 }
 
 // ---------------------------------------------------------------------------

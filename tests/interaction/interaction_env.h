@@ -67,6 +67,16 @@ class InteractionEnv {
   absl::Status ProcessReady(size_t idx);
   absl::Status ProcessAppendThread(size_t idx);
   absl::Status ProcessApplyThread(size_t idx);
+  // Pops the first storage work item of `work`, performs it and queues its
+  // responses, printing both; prints `none` if there is nothing to do.
+  absl::Status ProcessThread(
+      std::deque<raftpb::Message>& work, absl::string_view none,
+      const std::function<absl::Status(const raftpb::Message&)>& perform);
+  // Runs `step` on each node listed in `d`: bare for a single node, else
+  // under a "> N <what>" header with the step's output indented.
+  absl::Status ForEachNode(const datadriven::TestData& d,
+                           absl::string_view what,
+                           const std::function<absl::Status(size_t)>& step);
   absl::Status ProcessApply(
       size_t idx,
       const google::protobuf::RepeatedPtrField<raftpb::Entry>& ents);

@@ -16,13 +16,7 @@ using ::craft::testing::DataEntry;
 using ::craft::testing::Entries;
 using ::craft::testing::IdList;
 using ::craft::testing::Ids;
-
-raftpb::Snapshot Snap(uint64_t index, uint64_t term) {
-  raftpb::Snapshot s;
-  s.mutable_metadata()->set_index(index);
-  s.mutable_metadata()->set_term(term);
-  return s;
-}
+using ::craft::testing::SnapshotAt;
 
 class RaftLogTest : public ::testing::Test {
  protected:
@@ -34,7 +28,8 @@ class RaftLogTest : public ::testing::Test {
                 uint64_t max_applying = kNoLimit) {
     storage_ = std::make_unique<MemoryStorage>();
     if (snap_index > 0) {
-      EXPECT_TRUE(storage_->ApplySnapshot(Snap(snap_index, snap_term)).ok());
+      EXPECT_TRUE(
+          storage_->ApplySnapshot(SnapshotAt(snap_index, snap_term)).ok());
     }
     EXPECT_TRUE(storage_->Append(stored).ok());
     absl::StatusOr<RaftLog> l =
@@ -341,7 +336,7 @@ TEST_F(RaftLogTest, NextCommittedEntsRespectsStabilityAndSnapshots) {
     if (c.applying > c.applied) {
       l.AcceptApplying(c.applying, 0, c.allow_unstable);
     }
-    if (c.pending_snapshot) l.Restore(Snap(6, 1));
+    if (c.pending_snapshot) l.Restore(SnapshotAt(6, 1));
     EXPECT_EQ(l.HasNextCommittedEnts(c.allow_unstable), !c.want.empty());
     EXPECT_EQ(Ids(*l.NextCommittedEnts(c.allow_unstable)), c.want);
   }
@@ -460,7 +455,7 @@ TEST_F(RaftLogTest, CompactionUnderTheLogIsReportedAsCompacted) {
 
 TEST_F(RaftLogTest, Restore) {
   RaftLog& l = Make(Consecutive(1, 3, 1), Consecutive(4, 5, 1));
-  l.Restore(Snap(10, 3));
+  l.Restore(SnapshotAt(10, 3));
   EXPECT_EQ(l.committed(), 10u);
   EXPECT_EQ(l.FirstIndex(), 11u);
   EXPECT_EQ(l.LastIndex(), 10u);
@@ -472,7 +467,7 @@ TEST_F(RaftLogTest, Restore) {
   EXPECT_FALSE(l.HasNextUnstableSnapshot());
   EXPECT_TRUE(l.HasNextOrInProgressSnapshot());
   // The application persists the snapshot, then acknowledges it.
-  ASSERT_TRUE(storage_->ApplySnapshot(Snap(10, 3)).ok());
+  ASSERT_TRUE(storage_->ApplySnapshot(SnapshotAt(10, 3)).ok());
   l.StableSnapTo(10);
   EXPECT_FALSE(l.HasNextOrInProgressSnapshot());
   // New entries follow the snapshot.

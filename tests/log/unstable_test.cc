@@ -12,13 +12,7 @@ namespace {
 using ::craft::testing::Entries;
 using ::craft::testing::IdList;
 using ::craft::testing::Ids;
-
-raftpb::Snapshot Snap(uint64_t index, uint64_t term) {
-  raftpb::Snapshot s;
-  s.mutable_metadata()->set_index(index);
-  s.mutable_metadata()->set_term(term);
-  return s;
-}
+using ::craft::testing::SnapshotAt;
 
 class UnstableTest : public ::testing::Test {
  protected:
@@ -37,14 +31,14 @@ class UnstableTest : public ::testing::Test {
 TEST_F(UnstableTest, MaybeFirstIndexComesOnlyFromSnapshot) {
   EXPECT_EQ(Make(5, Entries({{5, 1}})).MaybeFirstIndex(), std::nullopt);
   EXPECT_EQ(Make(0, {}).MaybeFirstIndex(), std::nullopt);
-  EXPECT_EQ(Make(5, Entries({{5, 1}}), Snap(4, 1)).MaybeFirstIndex(), 5u);
-  EXPECT_EQ(Make(5, {}, Snap(4, 1)).MaybeFirstIndex(), 5u);
+  EXPECT_EQ(Make(5, Entries({{5, 1}}), SnapshotAt(4, 1)).MaybeFirstIndex(), 5u);
+  EXPECT_EQ(Make(5, {}, SnapshotAt(4, 1)).MaybeFirstIndex(), 5u);
 }
 
 TEST_F(UnstableTest, MaybeLastIndex) {
   EXPECT_EQ(Make(5, Entries({{5, 1}})).MaybeLastIndex(), 5u);
-  EXPECT_EQ(Make(5, Entries({{5, 1}}), Snap(4, 1)).MaybeLastIndex(), 5u);
-  EXPECT_EQ(Make(5, {}, Snap(4, 1)).MaybeLastIndex(), 4u);
+  EXPECT_EQ(Make(5, Entries({{5, 1}}), SnapshotAt(4, 1)).MaybeLastIndex(), 5u);
+  EXPECT_EQ(Make(5, {}, SnapshotAt(4, 1)).MaybeLastIndex(), 4u);
   EXPECT_EQ(Make(0, {}).MaybeLastIndex(), std::nullopt);
 }
 
@@ -54,22 +48,22 @@ TEST_F(UnstableTest, MaybeTerm) {
   EXPECT_EQ(plain.MaybeTerm(6), std::nullopt);
   EXPECT_EQ(plain.MaybeTerm(4), std::nullopt);
 
-  Unstable with_snap = Make(5, Entries({{5, 1}}), Snap(4, 1));
+  Unstable with_snap = Make(5, Entries({{5, 1}}), SnapshotAt(4, 1));
   EXPECT_EQ(with_snap.MaybeTerm(5), 1u);
   EXPECT_EQ(with_snap.MaybeTerm(4), 1u) << "the snapshot's own term";
   EXPECT_EQ(with_snap.MaybeTerm(3), std::nullopt);
   EXPECT_EQ(with_snap.MaybeTerm(6), std::nullopt);
 
-  Unstable only_snap = Make(5, {}, Snap(4, 2));
+  Unstable only_snap = Make(5, {}, SnapshotAt(4, 2));
   EXPECT_EQ(only_snap.MaybeTerm(4), 2u);
   EXPECT_EQ(only_snap.MaybeTerm(5), std::nullopt);
   EXPECT_EQ(Make(0, {}).MaybeTerm(0), std::nullopt);
 }
 
 TEST_F(UnstableTest, RestoreReplacesEverything) {
-  Unstable u = Make(5, Entries({{5, 1}}), Snap(4, 1));
+  Unstable u = Make(5, Entries({{5, 1}}), SnapshotAt(4, 1));
   u.AcceptInProgress();
-  u.Restore(Snap(6, 2));
+  u.Restore(SnapshotAt(6, 2));
   EXPECT_EQ(u.offset(), 7u);
   EXPECT_EQ(u.offset_in_progress(), 7u);
   EXPECT_TRUE(u.entries().empty());
@@ -89,7 +83,7 @@ TEST_F(UnstableTest, NextEntriesAndAcceptInProgress) {
 }
 
 TEST_F(UnstableTest, NextSnapshot) {
-  Unstable u = Make(5, {}, Snap(4, 1));
+  Unstable u = Make(5, {}, SnapshotAt(4, 1));
   ASSERT_NE(u.NextSnapshot(), nullptr);
   u.AcceptInProgress();
   EXPECT_EQ(u.NextSnapshot(), nullptr);
@@ -123,10 +117,10 @@ TEST_F(UnstableTest, StableTo) {
       {5, Entries({{5, 1}}), std::nullopt, false, {1, 4}, 5, 5, 1},
       {5, Entries({{5, 1}}), std::nullopt, false, {1, 6}, 5, 5, 1},
       // With a snapshot.
-      {5, Entries({{5, 1}}), Snap(4, 1), false, {1, 5}, 6, 6, 0},
-      {5, Entries({{5, 1}, {6, 1}}), Snap(4, 1), false, {1, 5}, 6, 6, 1},
+      {5, Entries({{5, 1}}), SnapshotAt(4, 1), false, {1, 5}, 6, 6, 0},
+      {5, Entries({{5, 1}, {6, 1}}), SnapshotAt(4, 1), false, {1, 5}, 6, 6, 1},
       // Matching the snapshot's index (not an entry): ignored.
-      {5, Entries({{5, 2}}), Snap(4, 1), false, {1, 4}, 5, 5, 1},
+      {5, Entries({{5, 2}}), SnapshotAt(4, 1), false, {1, 4}, 5, 5, 1},
   };
   for (size_t i = 0; i < cases.size(); ++i) {
     SCOPED_TRACE(i);
@@ -141,7 +135,7 @@ TEST_F(UnstableTest, StableTo) {
 }
 
 TEST_F(UnstableTest, StableSnapTo) {
-  Unstable u = Make(5, {}, Snap(4, 1));
+  Unstable u = Make(5, {}, SnapshotAt(4, 1));
   u.AcceptInProgress();
   u.StableSnapTo(3);
   EXPECT_TRUE(u.snapshot().has_value()) << "another index: ignored";

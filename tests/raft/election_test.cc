@@ -12,13 +12,7 @@ namespace craft {
 namespace {
 
 using ::craft::testing::Cluster;
-
-std::vector<raftpb::Message> TakeMessages(RawNode& n) {
-  Ready rd = n.GetReady();
-  std::vector<raftpb::Message> out = rd.messages;
-  n.Advance();
-  return out;
-}
+using ::craft::testing::TakeMessages;
 
 TEST(ElectionTest, FollowerCampaignsAfterElectionTimeout) {
   Cluster c(3);

@@ -14,6 +14,7 @@ namespace craft {
 namespace {
 
 using ::craft::testing::Cluster;
+using ::craft::testing::TakeMessages;
 
 raftpb::Message Msg(raftpb::MessageType t, uint64_t from, uint64_t to,
                     uint64_t term) {
@@ -23,13 +24,6 @@ raftpb::Message Msg(raftpb::MessageType t, uint64_t from, uint64_t to,
   m.set_to(to);
   m.set_term(term);
   return m;
-}
-
-std::vector<raftpb::Message> TakeMessages(RawNode& n) {
-  Ready rd = n.GetReady();
-  std::vector<raftpb::Message> out = rd.messages;
-  n.Advance();
-  return out;
 }
 
 TEST(HardeningTest, ForgedStorageThreadMessagesAreRefused) {

@@ -133,4 +133,11 @@ uint64_t Cluster::Leader() {
   return kNone;
 }
 
+std::vector<raftpb::Message> TakeMessages(RawNode& n) {
+  Ready rd = n.GetReady();
+  std::vector<raftpb::Message> out = std::move(rd.messages);
+  n.Advance();
+  return out;
+}
+
 }  // namespace craft::testing

@@ -96,6 +96,10 @@ class Cluster {
   std::function<bool(const raftpb::Message&)> drop_;
 };
 
+// TakeMessages hands out `n`'s Ready and returns its messages, advancing
+// without persisting anything: for tests of a single step's output.
+std::vector<raftpb::Message> TakeMessages(RawNode& n);
+
 }  // namespace craft::testing
 
 #endif  // CRAFT_TESTS_SUPPORT_CLUSTER_H_

@@ -29,6 +29,14 @@ inline std::vector<raftpb::Entry> Consecutive(uint64_t first, uint64_t last,
   return out;
 }
 
+// SnapshotAt builds an empty-state snapshot at (index, term).
+inline raftpb::Snapshot SnapshotAt(uint64_t index, uint64_t term) {
+  raftpb::Snapshot s;
+  s.mutable_metadata()->set_index(index);
+  s.mutable_metadata()->set_term(term);
+  return s;
+}
+
 inline raftpb::Entry DataEntry(uint64_t index, uint64_t term,
                                std::string data) {
   raftpb::Entry e = MakeEntry(index, term);
