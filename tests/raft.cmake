@@ -14,3 +14,7 @@ craft_add_test(craft_raft_test SOURCES
   raft/hardening_test.cc
   raft/randomized_safety_test.cc)
 target_link_libraries(craft_raft_test PRIVATE craft_cluster)
+
+# The thread-safe Node.
+craft_add_test(craft_node_test SOURCES node/node_test.cc)
+target_link_libraries(craft_node_test PRIVATE Threads::Threads absl::time)

@@ -11,6 +11,7 @@
 #include "craft/errors.h"
 #include "craft/logger.h"
 #include "craft/memory_storage.h"
+#include "craft/node.h"
 #include "craft/node_status.h"
 #include "craft/quorum/joint.h"
 #include "craft/quorum/majority.h"

@@ -1,0 +1,147 @@
+#include "craft/node.h"
+
+#include <utility>
+
+namespace craft {
+namespace {
+
+absl::Status Stopped() { return absl::CancelledError("raft: stopped"); }
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Node>> Node::Start(
+    const Config& config, absl::Span<const Peer> peers) {
+  absl::StatusOr<std::unique_ptr<RawNode>> rn = RawNode::Create(config);
+  if (!rn.ok()) return rn.status();
+  if (!peers.empty()) {
+    if (absl::Status s = (*rn)->Bootstrap(peers); !s.ok()) return s;
+  }
+  return std::unique_ptr<Node>(
+      new Node(*std::move(rn), config.async_storage_writes));
+}
+
+Node::Node(std::unique_ptr<RawNode> rn, bool async_storage_writes)
+    : rn_(std::move(rn)), async_storage_writes_(async_storage_writes) {}
+
+Node::~Node() { Stop(); }
+
+template <typename Fn>
+absl::Status Node::Locked(Fn fn) {
+  absl::MutexLock lock(&mu_);
+  if (stopped_) return Stopped();
+  return fn(*rn_);
+}
+
+void Node::Tick() {
+  (void)Locked([](RawNode& rn) {
+    rn.Tick();
+    return absl::OkStatus();
+  });
+}
+
+absl::Status Node::Campaign() {
+  return Locked([](RawNode& rn) { return rn.Campaign(); });
+}
+
+absl::Status Node::Propose(std::string data) {
+  return Locked([&](RawNode& rn) { return rn.Propose(std::move(data)); });
+}
+
+absl::Status Node::ProposeConfChange(const raftpb::ConfChange& cc) {
+  return Locked([&](RawNode& rn) { return rn.ProposeConfChange(cc); });
+}
+
+absl::Status Node::ProposeConfChange(const raftpb::ConfChangeV2& cc) {
+  return Locked([&](RawNode& rn) { return rn.ProposeConfChange(cc); });
+}
+
+absl::Status Node::Step(raftpb::Message m) {
+  return Locked([&](RawNode& rn) { return rn.Step(std::move(m)); });
+}
+
+bool Node::CanHandOut() const {
+  return stopped_ || (!outstanding_ && rn_->HasReady());
+}
+
+std::optional<Ready> Node::WaitReady(absl::Duration timeout) {
+  absl::MutexLock lock(&mu_);
+  // The condition is re-evaluated whenever another thread releases the
+  // lock, which is after every call that can produce work.
+  if (!mu_.AwaitWithTimeout(absl::Condition(this, &Node::CanHandOut),
+                            timeout) ||
+      stopped_) {
+    return std::nullopt;
+  }
+  if (!async_storage_writes_) outstanding_ = true;
+  return rn_->GetReady();
+}
+
+void Node::Advance() {
+  absl::MutexLock lock(&mu_);
+  if (stopped_ || !outstanding_) return;
+  outstanding_ = false;
+  rn_->Advance();
+}
+
+absl::StatusOr<raftpb::ConfState> Node::ApplyConfChange(
+    const raftpb::ConfChange& cc) {
+  absl::MutexLock lock(&mu_);
+  if (stopped_) return Stopped();
+  return rn_->ApplyConfChange(cc);
+}
+
+absl::StatusOr<raftpb::ConfState> Node::ApplyConfChange(
+    const raftpb::ConfChangeV2& cc) {
+  absl::MutexLock lock(&mu_);
+  if (stopped_) return Stopped();
+  return rn_->ApplyConfChange(cc);
+}
+
+NodeStatus Node::GetStatus() const {
+  absl::MutexLock lock(&mu_);
+  return rn_->GetStatus();
+}
+
+BasicStatus Node::GetBasicStatus() const {
+  absl::MutexLock lock(&mu_);
+  return rn_->GetBasicStatus();
+}
+
+void Node::ReportUnreachable(uint64_t id) {
+  (void)Locked([&](RawNode& rn) {
+    rn.ReportUnreachable(id);
+    return absl::OkStatus();
+  });
+}
+
+void Node::ReportSnapshot(uint64_t id, SnapshotStatus status) {
+  (void)Locked([&](RawNode& rn) {
+    rn.ReportSnapshot(id, status);
+    return absl::OkStatus();
+  });
+}
+
+void Node::TransferLeadership(uint64_t transferee) {
+  (void)Locked([&](RawNode& rn) {
+    rn.TransferLeader(transferee);
+    return absl::OkStatus();
+  });
+}
+
+absl::Status Node::ForgetLeader() {
+  return Locked([](RawNode& rn) { return rn.ForgetLeader(); });
+}
+
+void Node::ReadIndex(std::string request_ctx) {
+  (void)Locked([&](RawNode& rn) {
+    rn.ReadIndex(std::move(request_ctx));
+    return absl::OkStatus();
+  });
+}
+
+void Node::Stop() {
+  absl::MutexLock lock(&mu_);
+  stopped_ = true;
+}
+
+}  // namespace craft
