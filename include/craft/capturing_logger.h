@@ -5,11 +5,11 @@
 #ifndef CRAFT_CAPTURING_LOGGER_H_
 #define CRAFT_CAPTURING_LOGGER_H_
 
+#include <mutex>
 #include <string>
 #include <vector>
 
 #include "absl/strings/string_view.h"
-#include "absl/synchronization/mutex.h"
 #include "craft/logger.h"
 
 namespace craft {
@@ -32,10 +32,10 @@ class CapturingLogger : public Logger {
   void Clear();
 
  private:
-  mutable absl::Mutex mu_;
-  LogLevel min_level_ ABSL_GUARDED_BY(mu_);
-  std::vector<std::string> lines_ ABSL_GUARDED_BY(mu_);
-  int panics_ ABSL_GUARDED_BY(mu_) = 0;
+  mutable std::mutex mu_;
+  LogLevel min_level_;              // guarded by mu_
+  std::vector<std::string> lines_;  // guarded by mu_
+  int panics_ = 0;                  // guarded by mu_
 };
 
 }  // namespace craft

@@ -20,15 +20,15 @@
 #ifndef CRAFT_NODE_H_
 #define CRAFT_NODE_H_
 
+#include <condition_variable>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 
-#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "craft/config.h"
@@ -83,17 +83,22 @@ class Node {
  private:
   explicit Node(std::unique_ptr<RawNode> rn, bool async_storage_writes);
 
-  // Runs `fn` on the RawNode unless stopped.
+  // Runs `fn` on the RawNode unless stopped, then wakes WaitReady: any
+  // call may have produced work.
   template <typename Fn>
   absl::Status Locked(Fn fn);
-  bool CanHandOut() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Requires mu_.
+  bool CanHandOut() const;
 
-  mutable absl::Mutex mu_;
-  std::unique_ptr<RawNode> rn_ ABSL_GUARDED_BY(mu_);
+  // std::mutex rather than absl::Mutex, so that ThreadSanitizer understands
+  // the waits even when abseil was built without it.
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::unique_ptr<RawNode> rn_;  // guarded by mu_
   const bool async_storage_writes_;
   // A Ready was handed out and not yet advanced (synchronous mode only).
-  bool outstanding_ ABSL_GUARDED_BY(mu_) = false;
-  bool stopped_ ABSL_GUARDED_BY(mu_) = false;
+  bool outstanding_ = false;  // guarded by mu_
+  bool stopped_ = false;      // guarded by mu_
 };
 
 }  // namespace craft

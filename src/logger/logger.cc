@@ -29,39 +29,39 @@ void Logger::Panic(absl::string_view message) {
 }
 
 bool CapturingLogger::Enabled(LogLevel level) const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return level >= min_level_;
 }
 
 void CapturingLogger::Write(LogLevel level, absl::string_view message) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   if (level < min_level_) return;
   lines_.push_back(absl::StrCat(LogLevelName(level), " ", message));
 }
 
 void CapturingLogger::Panic(absl::string_view message) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   lines_.push_back(absl::StrCat(LogLevelName(LogLevel::kFatal), " ", message));
   ++panics_;
 }
 
 void CapturingLogger::set_min_level(LogLevel level) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   min_level_ = level;
 }
 
 std::vector<std::string> CapturingLogger::Lines() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return lines_;
 }
 
 int CapturingLogger::panics() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return panics_;
 }
 
 void CapturingLogger::Clear() {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   lines_.clear();
   panics_ = 0;
 }

@@ -27,9 +27,14 @@ Node::~Node() { Stop(); }
 
 template <typename Fn>
 absl::Status Node::Locked(Fn fn) {
-  absl::MutexLock lock(&mu_);
-  if (stopped_) return Stopped();
-  return fn(*rn_);
+  absl::Status s;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopped_) return Stopped();
+    s = fn(*rn_);
+  }
+  cv_.notify_all();
+  return s;
 }
 
 void Node::Tick() {
@@ -64,46 +69,55 @@ bool Node::CanHandOut() const {
 }
 
 std::optional<Ready> Node::WaitReady(absl::Duration timeout) {
-  absl::MutexLock lock(&mu_);
-  // The condition is re-evaluated whenever another thread releases the
-  // lock, which is after every call that can produce work.
-  if (!mu_.AwaitWithTimeout(absl::Condition(this, &Node::CanHandOut),
-                            timeout) ||
-      stopped_) {
+  std::unique_lock<std::mutex> lock(mu_);
+  auto can = [this] { return CanHandOut(); };
+  if (timeout == absl::InfiniteDuration()) {
+    cv_.wait(lock, can);
+  } else if (!cv_.wait_for(lock, absl::ToChronoNanoseconds(timeout), can)) {
     return std::nullopt;
   }
+  if (stopped_) return std::nullopt;
   if (!async_storage_writes_) outstanding_ = true;
   return rn_->GetReady();
 }
 
 void Node::Advance() {
-  absl::MutexLock lock(&mu_);
-  if (stopped_ || !outstanding_) return;
-  outstanding_ = false;
-  rn_->Advance();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopped_ || !outstanding_) return;
+    outstanding_ = false;
+    rn_->Advance();
+  }
+  cv_.notify_all();
 }
 
 absl::StatusOr<raftpb::ConfState> Node::ApplyConfChange(
     const raftpb::ConfChange& cc) {
-  absl::MutexLock lock(&mu_);
-  if (stopped_) return Stopped();
-  return rn_->ApplyConfChange(cc);
+  absl::StatusOr<raftpb::ConfState> cs = Stopped();
+  (void)Locked([&](RawNode& rn) {
+    cs = rn.ApplyConfChange(cc);
+    return absl::OkStatus();
+  });
+  return cs;
 }
 
 absl::StatusOr<raftpb::ConfState> Node::ApplyConfChange(
     const raftpb::ConfChangeV2& cc) {
-  absl::MutexLock lock(&mu_);
-  if (stopped_) return Stopped();
-  return rn_->ApplyConfChange(cc);
+  absl::StatusOr<raftpb::ConfState> cs = Stopped();
+  (void)Locked([&](RawNode& rn) {
+    cs = rn.ApplyConfChange(cc);
+    return absl::OkStatus();
+  });
+  return cs;
 }
 
 NodeStatus Node::GetStatus() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return rn_->GetStatus();
 }
 
 BasicStatus Node::GetBasicStatus() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return rn_->GetBasicStatus();
 }
 
@@ -140,8 +154,11 @@ void Node::ReadIndex(std::string request_ctx) {
 }
 
 void Node::Stop() {
-  absl::MutexLock lock(&mu_);
-  stopped_ = true;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopped_ = true;
+  }
+  cv_.notify_all();
 }
 
 }  // namespace craft

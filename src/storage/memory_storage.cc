@@ -1,6 +1,8 @@
 #include "craft/memory_storage.h"
 
 #include <iterator>
+#include <mutex>
+#include <shared_mutex>
 #include <type_traits>
 #include <utility>
 
@@ -12,7 +14,7 @@ namespace craft {
 MemoryStorage::MemoryStorage() { ents_.push_back(MakeEntry(0, 0)); }
 
 absl::StatusOr<InitialState> MemoryStorage::InitialState() const {
-  absl::ReaderMutexLock lock(&mu_);
+  std::shared_lock<std::shared_mutex> lock(mu_);
   return craft::InitialState{hard_state_, snapshot_.metadata().conf_state()};
 }
 
@@ -26,7 +28,7 @@ uint64_t MemoryStorage::LastIndexLocked() const {
 
 absl::StatusOr<std::vector<raftpb::Entry>> MemoryStorage::Entries(
     uint64_t lo, uint64_t hi, uint64_t max_size) const {
-  absl::ReaderMutexLock lock(&mu_);
+  std::shared_lock<std::shared_mutex> lock(mu_);
   const uint64_t offset = ents_[0].index();
   if (lo <= offset) return CompactedError();
   if (lo > hi) {
@@ -42,7 +44,7 @@ absl::StatusOr<std::vector<raftpb::Entry>> MemoryStorage::Entries(
 }
 
 absl::StatusOr<uint64_t> MemoryStorage::Term(uint64_t i) const {
-  absl::ReaderMutexLock lock(&mu_);
+  std::shared_lock<std::shared_mutex> lock(mu_);
   const uint64_t offset = ents_[0].index();
   if (i < offset) return CompactedError();
   if (i - offset >= ents_.size()) return EntryUnavailableError();
@@ -50,28 +52,28 @@ absl::StatusOr<uint64_t> MemoryStorage::Term(uint64_t i) const {
 }
 
 absl::StatusOr<uint64_t> MemoryStorage::LastIndex() const {
-  absl::ReaderMutexLock lock(&mu_);
+  std::shared_lock<std::shared_mutex> lock(mu_);
   return LastIndexLocked();
 }
 
 absl::StatusOr<uint64_t> MemoryStorage::FirstIndex() const {
-  absl::ReaderMutexLock lock(&mu_);
+  std::shared_lock<std::shared_mutex> lock(mu_);
   return FirstIndexLocked();
 }
 
 absl::StatusOr<raftpb::Snapshot> MemoryStorage::Snapshot() const {
-  absl::ReaderMutexLock lock(&mu_);
+  std::shared_lock<std::shared_mutex> lock(mu_);
   return snapshot_;
 }
 
 absl::Status MemoryStorage::SetHardState(const raftpb::HardState& hs) {
-  absl::MutexLock lock(&mu_);
+  std::unique_lock<std::shared_mutex> lock(mu_);
   hard_state_ = hs;
   return absl::OkStatus();
 }
 
 absl::Status MemoryStorage::ApplySnapshot(raftpb::Snapshot snapshot) {
-  absl::MutexLock lock(&mu_);
+  std::unique_lock<std::shared_mutex> lock(mu_);
   if (snapshot_.metadata().index() >= snapshot.metadata().index()) {
     return SnapshotOutOfDateError();
   }
@@ -84,7 +86,7 @@ absl::Status MemoryStorage::ApplySnapshot(raftpb::Snapshot snapshot) {
 
 absl::StatusOr<raftpb::Snapshot> MemoryStorage::CreateSnapshot(
     uint64_t i, const raftpb::ConfState* conf_state, std::string data) {
-  absl::MutexLock lock(&mu_);
+  std::unique_lock<std::shared_mutex> lock(mu_);
   if (i <= snapshot_.metadata().index()) return SnapshotOutOfDateError();
   if (i > LastIndexLocked()) {
     return absl::InvalidArgumentError(
@@ -100,7 +102,7 @@ absl::StatusOr<raftpb::Snapshot> MemoryStorage::CreateSnapshot(
 }
 
 absl::Status MemoryStorage::Compact(uint64_t compact_index) {
-  absl::MutexLock lock(&mu_);
+  std::unique_lock<std::shared_mutex> lock(mu_);
   const uint64_t offset = ents_[0].index();
   if (compact_index <= offset) return CompactedError();
   if (compact_index > LastIndexLocked()) {
@@ -151,12 +153,12 @@ absl::Status MemoryStorage::AppendLocked(Ents&& entries) {
 }
 
 absl::Status MemoryStorage::Append(absl::Span<const raftpb::Entry> entries) {
-  absl::MutexLock lock(&mu_);
+  std::unique_lock<std::shared_mutex> lock(mu_);
   return AppendLocked(entries);
 }
 
 absl::Status MemoryStorage::Append(std::vector<raftpb::Entry>&& entries) {
-  absl::MutexLock lock(&mu_);
+  std::unique_lock<std::shared_mutex> lock(mu_);
   return AppendLocked(std::move(entries));
 }
 

@@ -6,11 +6,11 @@
 #include <atomic>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "craft/capturing_logger.h"
 #include "craft/errors.h"
@@ -109,7 +109,7 @@ TEST(NodeTest, ThreadedClusterAppliesTheSameSequence) {
     nodes.push_back(*std::move(n));
   }
 
-  absl::Mutex mu;
+  std::mutex mu;
   std::vector<std::vector<std::string>> applied(kNodes);
   std::atomic<bool> done{false};
   std::vector<std::thread> threads;
@@ -129,7 +129,7 @@ TEST(NodeTest, ThreadedClusterAppliesTheSameSequence) {
             ASSERT_TRUE(cc.ParseFromString(e.data()));
             ASSERT_TRUE(n.ApplyConfChange(cc).ok());
           } else if (!e.data().empty()) {
-            absl::MutexLock lock(&mu);
+            std::lock_guard<std::mutex> lock(mu);
             applied[i].push_back(e.data());
           }
         }
@@ -164,7 +164,7 @@ TEST(NodeTest, ThreadedClusterAppliesTheSameSequence) {
   // which Raft allows; with a stable leader there is none.)
   const absl::Time deadline = absl::Now() + absl::Seconds(60);
   auto settled = [&] {
-    absl::MutexLock lock(&mu);
+    std::lock_guard<std::mutex> lock(mu);
     return applied[0].size() >= kClients * kPerClient &&
            applied[0] == applied[1] && applied[1] == applied[2];
   };
@@ -175,7 +175,7 @@ TEST(NodeTest, ThreadedClusterAppliesTheSameSequence) {
   for (auto& n : nodes) n->Stop();
   for (std::thread& t : threads) t.join();
 
-  absl::MutexLock lock(&mu);
+  std::lock_guard<std::mutex> lock(mu);
   EXPECT_GE(applied[0].size(), size_t{kClients * kPerClient});
   EXPECT_EQ(applied[0], applied[1]);
   EXPECT_EQ(applied[1], applied[2]);
