@@ -203,8 +203,10 @@ Ready RawNode::GetReady() {
   rd.entries.assign(unstable.begin(), unstable.end());
   absl::StatusOr<std::vector<raftpb::Entry>> committed =
       log.NextCommittedEnts(ApplyUnstableEntries());
+  uint64_t committed_size = 0;
   if (committed.ok()) {
     rd.committed_entries = *std::move(committed);
+    committed_size = EntriesSize(rd.committed_entries);
   } else {
     r.logger().Errorf("%x cannot read committed entries: %s", r.id(),
                       committed.status().message());
@@ -287,16 +289,15 @@ Ready RawNode::GetReady() {
       steps_on_advance_.push_back(NewStorageAppendRespMsg(rd));
     }
     if (!rd.committed_entries.empty()) {
-      pending_apply_ = PendingApply{rd.committed_entries.back().index(),
-                                    EntriesSize(rd.committed_entries),
-                                    PayloadsSize(rd.committed_entries)};
+      pending_apply_ =
+          PendingApply{rd.committed_entries.back().index(), committed_size,
+                       PayloadsSize(rd.committed_entries)};
     }
   }
 
   log.AcceptUnstable();
   if (!rd.committed_entries.empty()) {
-    log.AcceptApplying(rd.committed_entries.back().index(),
-                       EntriesSize(rd.committed_entries),
+    log.AcceptApplying(rd.committed_entries.back().index(), committed_size,
                        ApplyUnstableEntries());
   }
   return rd;
