@@ -4,9 +4,9 @@
 #define CRAFT_CRAFT_H_
 
 #include "craft/capturing_logger.h"
-#include "craft/config.h"
 #include "craft/confchange/confchange.h"
 #include "craft/confchange/conversions.h"
+#include "craft/config.h"
 #include "craft/describe.h"
 #include "craft/errors.h"
 #include "craft/logger.h"

@@ -153,8 +153,7 @@ TEST(ElectionTest, PreVoteDoesNotBumpTheTermOfAnIsolatedNode) {
   EXPECT_EQ(c.State(3), StateType::kPreCandidate);
   EXPECT_EQ(c.Term(3), 2u) << "pre-votes never change the term";
   c.Heal();
-  c.Tick(1, 1);  // a heartbeat brings 3 back
-  c.Stabilize();
+  c.TickAndStabilize(1);  // a heartbeat brings 3 back
   EXPECT_EQ(c.Leader(), 1u);
   EXPECT_EQ(c.State(3), StateType::kFollower);
   EXPECT_EQ(c.Term(1), 2u) << "the leader was not disrupted";
@@ -181,10 +180,7 @@ TEST(ElectionTest, CheckQuorumLeaderStepsDownWithoutQuorum) {
   c.Partition({{1}, {2, 3}});
   // Two election timeouts: the first check sees followers active (from the
   // election), the second does not.
-  for (int i = 0; i < 20; ++i) {
-    c.Tick(1, 1);
-    c.Stabilize();
-  }
+  c.TickAndStabilize(1, 20);
   EXPECT_EQ(c.State(1), StateType::kFollower);
 }
 

@@ -113,16 +113,11 @@ TEST(HardeningTest, FailedSnapshotReportResetsTheSentCommit) {
   c.Isolate(3);
   for (int i = 0; i < 5; ++i) ASSERT_TRUE(c.node(1).Propose("x").ok());
   c.Stabilize();
-  const uint64_t commit = c.Commit(1);
-  raftpb::ConfState cs;
-  for (uint64_t v : {1, 2, 3}) cs.add_voters(v);
-  ASSERT_TRUE(c.storage(1).CreateSnapshot(commit, &cs, "s").ok());
-  ASSERT_TRUE(c.storage(1).Compact(commit).ok());
+  const uint64_t commit = c.SnapshotAndCompact(1);
   c.Heal();
   c.SetDropFilter(
       [](const raftpb::Message& m) { return m.type() == raftpb::MsgSnap; });
-  c.Tick(1, 1);
-  c.Stabilize();
+  c.TickAndStabilize(1);
   ASSERT_EQ(c.node(1).GetStatus().progress.at(3).state(),
             tracker::ProgressState::kSnapshot);
   c.node(1).ReportSnapshot(3, SnapshotStatus::kFailure);

@@ -63,8 +63,7 @@ TEST(MembershipTest, OnlyOneChangeMayBePending) {
           .ProposeConfChange(V2({Change(raftpb::ConfChangeRemoveNode, 2)}))
           .ok());
   c.Heal();
-  c.Tick(1, 1);
-  c.Stabilize();
+  c.TickAndStabilize(1);
   // The second change was replaced by an empty entry: only 3 left.
   EXPECT_THAT(Voters(c.node(1)), ElementsAre(1, 2));
 }
@@ -83,8 +82,7 @@ TEST(MembershipTest, ValidationCanBeDisabled) {
           .ProposeConfChange(V2({Change(raftpb::ConfChangeAddLearnerNode, 5)}))
           .ok());
   c.Heal();
-  c.Tick(1, 1);
-  c.Stabilize();
+  c.TickAndStabilize(1);
   EXPECT_THAT(c.node(1).GetStatus().config.learners, ElementsAre(4, 5));
 }
 
@@ -186,19 +184,14 @@ TEST(SnapshotTest, FollowerBehindCompactionCatchesUpFromSnapshot) {
   for (int i = 0; i < 10; ++i) ASSERT_TRUE(c.node(1).Propose("x").ok());
   c.Stabilize();
   // The leader snapshots and compacts past what 3 has.
-  const uint64_t applied = c.Commit(1);
-  raftpb::ConfState cs;
-  for (uint64_t v : {1, 2, 3}) cs.add_voters(v);
-  ASSERT_TRUE(c.storage(1).CreateSnapshot(applied, &cs, "state").ok());
-  ASSERT_TRUE(c.storage(1).Compact(applied).ok());
+  const uint64_t applied = c.SnapshotAndCompact(1);
   c.Heal();
   uint64_t snaps = 0;
   c.SetDropFilter([&](const raftpb::Message& m) {
     if (m.type() == raftpb::MsgSnap) ++snaps;
     return false;
   });
-  c.Tick(1, 1);
-  c.Stabilize();
+  c.TickAndStabilize(1);
   EXPECT_EQ(snaps, 1u);
   EXPECT_EQ(*c.storage(3).FirstIndex(), applied + 1);
   EXPECT_EQ(c.Commit(3), applied);
@@ -216,27 +209,20 @@ TEST(SnapshotTest, FailedSnapshotIsRetriedAfterReport) {
   c.Isolate(3);
   for (int i = 0; i < 5; ++i) ASSERT_TRUE(c.node(1).Propose("x").ok());
   c.Stabilize();
-  raftpb::ConfState cs;
-  for (uint64_t v : {1, 2, 3}) cs.add_voters(v);
-  ASSERT_TRUE(c.storage(1).CreateSnapshot(c.Commit(1), &cs, "s").ok());
-  ASSERT_TRUE(c.storage(1).Compact(c.Commit(1)).ok());
+  c.SnapshotAndCompact(1);
   c.Heal();
   // The first snapshot is lost in transit.
   int sent = 0;
   c.SetDropFilter([&](const raftpb::Message& m) {
     return m.type() == raftpb::MsgSnap && ++sent == 1;
   });
-  c.Tick(1, 1);
-  c.Stabilize();
+  c.TickAndStabilize(1);
   EXPECT_EQ(c.node(1).GetStatus().progress.at(3).state(),
             tracker::ProgressState::kSnapshot);
   c.node(1).ReportSnapshot(3, SnapshotStatus::kFailure);
   EXPECT_EQ(c.node(1).GetStatus().progress.at(3).state(),
             tracker::ProgressState::kProbe);
-  for (int i = 0; i < 3; ++i) {
-    c.Tick(1, 1);
-    c.Stabilize();
-  }
+  c.TickAndStabilize(1, 3);
   EXPECT_EQ(sent, 2);
   EXPECT_EQ(c.Commit(3), c.Commit(1));
 }
@@ -265,15 +251,9 @@ TEST(SnapshotTest, TemporarilyUnavailableSnapshotIsRetriedLater) {
   c.Isolate(3);
   for (int i = 0; i < 5; ++i) ASSERT_TRUE(c.node(1).Propose("x").ok());
   c.Stabilize();
-  raftpb::ConfState cs;
-  for (uint64_t v : {1, 2, 3}) cs.add_voters(v);
-  ASSERT_TRUE(leader_storage->CreateSnapshot(c.Commit(1), &cs, "s").ok());
-  ASSERT_TRUE(leader_storage->Compact(c.Commit(1)).ok());
+  c.SnapshotAndCompact(1);  // on leader_storage
   c.Heal();
-  for (int i = 0; i < 3; ++i) {
-    c.Tick(1, 1);
-    c.Stabilize();
-  }
+  c.TickAndStabilize(1, 3);
   EXPECT_GT(leader_storage->asked, 0);
   EXPECT_NE(c.node(1).GetStatus().progress.at(3).state(),
             tracker::ProgressState::kSnapshot)
@@ -281,10 +261,7 @@ TEST(SnapshotTest, TemporarilyUnavailableSnapshotIsRetriedLater) {
   EXPECT_LT(c.Commit(3), c.Commit(1));
   // Once the storage can produce it, the next attempt succeeds.
   leader_storage->busy = false;
-  for (int i = 0; i < 3; ++i) {
-    c.Tick(1, 1);
-    c.Stabilize();
-  }
+  c.TickAndStabilize(1, 3);
   EXPECT_EQ(c.Commit(3), c.Commit(1));
 }
 

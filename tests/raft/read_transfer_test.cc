@@ -89,8 +89,7 @@ TEST(ReadIndexTest, NewLeaderDefersReadsUntilItCommitsInItsTerm) {
   c.Stabilize();
   EXPECT_TRUE(c.member(2).reads.empty());
   c.SetDropFilter(nullptr);
-  c.Tick(2, 1);
-  c.Stabilize();
+  c.TickAndStabilize(2);
   ASSERT_EQ(c.member(2).reads.size(), 1u) << "answered, not dropped";
   EXPECT_EQ(c.member(2).reads[0].index, 3u);
 }
@@ -135,8 +134,7 @@ TEST(ReadIndexTest, SameContextReadsAreConfirmedSeparately) {
   EXPECT_LT(c.member(1).reads[0].index, commit_after_write);
   // Its own round confirms it at the index after the write.
   c.SetDropFilter(nullptr);
-  c.Tick(1, 1);
-  c.Stabilize();
+  c.TickAndStabilize(1);
   ASSERT_EQ(c.member(1).reads.size(), 2u);
   EXPECT_EQ(c.member(1).reads[1].index, commit_after_write);
 }
@@ -170,10 +168,7 @@ TEST(TransferTest, TransferAbortsAfterAnElectionTimeout) {
   c.Elect(1);
   c.Isolate(3);
   c.node(1).TransferLeader(3);
-  for (int i = 0; i < 10; ++i) {
-    c.Tick(1, 1);
-    c.Stabilize();
-  }
+  c.TickAndStabilize(1, 10);
   EXPECT_EQ(c.State(1), StateType::kLeader);
   EXPECT_EQ(c.node(1).GetBasicStatus().lead_transferee, kNone);
   EXPECT_TRUE(c.node(1).Propose("after").ok());

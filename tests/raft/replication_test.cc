@@ -63,8 +63,7 @@ TEST(ReplicationTest, CommitNeedsAMajority) {
   c.Stabilize();
   EXPECT_EQ(c.Commit(1), 2u) << "two of five cannot commit";
   c.Partition({{1, 2, 3}, {4, 5}});
-  c.Tick(1, 1);  // heartbeat responses resume replication to 3
-  c.Stabilize();
+  c.TickAndStabilize(1);  // heartbeat responses resume replication to 3
   EXPECT_EQ(c.Commit(1), 3u);
 }
 
@@ -80,8 +79,7 @@ TEST(ReplicationTest, DivergentFollowerLogIsRepaired) {
   ASSERT_TRUE(c.node(2).Propose("kept").ok());
   c.Stabilize();
   c.Heal();
-  c.Tick(2, 1);
-  c.Stabilize();
+  c.TickAndStabilize(2);
   // 1's uncommitted tail was replaced by the new leader's log (§5.3).
   EXPECT_EQ(LogIds(c.storage(1)), LogIds(c.storage(2)));
   EXPECT_THAT(c.member(1).applied, ElementsAre("kept"));
@@ -105,8 +103,7 @@ TEST(ReplicationTest, FastBacktrackingSkipsWholeTerms) {
     if (m.type() == raftpb::MsgAppResp && m.reject()) ++rejections;
     return false;
   });
-  c.Tick(2, 1);
-  c.Stabilize();
+  c.TickAndStabilize(2);
   EXPECT_EQ(LogIds(c.storage(1)), LogIds(c.storage(2)));
   EXPECT_LE(rejections, 3);
 }
@@ -158,10 +155,23 @@ TEST(ReplicationTest, Figure8OldTermEntriesAreNotCommittedByCounting) {
   EXPECT_EQ(c.Commit(1), 2u) << "the term-2 entry is not committed by counting";
   // Once the term-4 entry reaches a majority, both commit.
   c.SetDropFilter(nullptr);
-  c.Tick(1, 1);
-  c.Stabilize();
+  c.TickAndStabilize(1);
   EXPECT_EQ(c.Commit(1), 4u);
   EXPECT_THAT(c.member(1).applied, ElementsAre("t2"));
+}
+
+// Runs `leader`'s Ready loop a few times, discarding what it sends, and
+// counts the appends that carried entries.
+int CountAppendsSent(Cluster& c, uint64_t leader) {
+  int appends = 0;
+  for (int round = 0; round < 5; ++round) {
+    c.HandleReady(leader);
+    for (const raftpb::Message& m : c.queue()) {
+      if (m.type() == raftpb::MsgApp && m.entries_size() > 0) ++appends;
+    }
+    c.queue().clear();
+  }
+  return appends;
 }
 
 TEST(ReplicationTest, InflightLimitPausesAndHeartbeatsResume) {
@@ -175,23 +185,13 @@ TEST(ReplicationTest, InflightLimitPausesAndHeartbeatsResume) {
     return m.type() == raftpb::MsgAppResp && m.from() == 2;
   });
   for (int i = 0; i < 5; ++i) ASSERT_TRUE(c.node(1).Propose("x").ok());
-  int appends = 0;
-  for (int round = 0; round < 5; ++round) {
-    c.HandleReady(1);
-    for (const raftpb::Message& m : c.queue()) {
-      if (m.type() == raftpb::MsgApp && m.entries_size() > 0) ++appends;
-    }
-    c.queue().clear();
-  }
+  const int appends = CountAppendsSent(c, 1);
   EXPECT_EQ(appends, 2) << "the window holds two messages";
   NodeStatus st = c.node(1).GetStatus();
   EXPECT_TRUE(st.progress.at(2).IsPaused());
   // Responses flow again: everything gets through.
   c.SetDropFilter(nullptr);
-  for (int i = 0; i < 10; ++i) {
-    c.Tick(1, 1);
-    c.Stabilize();
-  }
+  c.TickAndStabilize(1, 10);
   EXPECT_EQ(c.Commit(2), 7u);
 }
 
@@ -206,22 +206,12 @@ TEST(ReplicationTest, InflightBytesLimitPausesReplication) {
   });
   const std::string payload(100, 'p');
   for (int i = 0; i < 5; ++i) ASSERT_TRUE(c.node(1).Propose(payload).ok());
-  int appends = 0;
-  for (int round = 0; round < 5; ++round) {
-    c.HandleReady(1);
-    for (const raftpb::Message& m : c.queue()) {
-      if (m.type() == raftpb::MsgApp && m.entries_size() > 0) ++appends;
-    }
-    c.queue().clear();
-  }
+  const int appends = CountAppendsSent(c, 1);
   // 100 + 100 < 250, and the third reaches the limit: the window is full.
   EXPECT_EQ(appends, 3);
   EXPECT_TRUE(c.node(1).GetStatus().progress.at(2).inflights().Full());
   c.SetDropFilter(nullptr);
-  for (int i = 0; i < 10; ++i) {
-    c.Tick(1, 1);
-    c.Stabilize();
-  }
+  c.TickAndStabilize(1, 10);
   EXPECT_EQ(c.Commit(2), 7u);
 }
 
@@ -232,8 +222,7 @@ TEST(ReplicationTest, UncommittedSizeLimitDropsProposals) {
   EXPECT_TRUE(c.node(1).Propose("0123456789").ok()) << "empty tail: any size";
   EXPECT_TRUE(IsProposalDropped(c.node(1).Propose("x")));
   c.Heal();
-  c.Tick(1, 1);
-  c.Stabilize();
+  c.TickAndStabilize(1);
   EXPECT_TRUE(c.node(1).Propose("x").ok()) << "committing freed the budget";
 }
 

@@ -105,6 +105,13 @@ void Cluster::Tick(uint64_t id, int n) {
   for (int i = 0; i < n; ++i) node(id).Tick();
 }
 
+void Cluster::TickAndStabilize(uint64_t id, int rounds) {
+  for (int i = 0; i < rounds; ++i) {
+    Tick(id, 1);
+    Stabilize();
+  }
+}
+
 void Cluster::Elect(uint64_t id) {
   ASSERT_TRUE(node(id).Campaign().ok());
   Stabilize();
@@ -120,6 +127,15 @@ void Cluster::Isolate(uint64_t id) {
     if (other != id) rest.insert(other);
   }
   Partition({{id}, rest});
+}
+
+uint64_t Cluster::SnapshotAndCompact(uint64_t id) {
+  const uint64_t index = Commit(id);
+  raftpb::ConfState cs;
+  for (uint64_t v : ids()) cs.add_voters(v);
+  EXPECT_TRUE(storage(id).CreateSnapshot(index, &cs, "state").ok());
+  EXPECT_TRUE(storage(id).Compact(index).ok());
+  return index;
 }
 
 uint64_t Cluster::Leader() {

@@ -59,6 +59,9 @@ class Cluster {
 
   // Ticks a node `n` times, handling nothing.
   void Tick(uint64_t id, int n = 1);
+  // Ticks `id` once and stabilizes, `rounds` times: a leader's heartbeat
+  // rounds.
+  void TickAndStabilize(uint64_t id, int rounds = 1);
   // Ticks until `id` starts an election (campaigns), then stabilizes.
   void Elect(uint64_t id);
 
@@ -73,6 +76,11 @@ class Cluster {
   void Isolate(uint64_t id);
 
   std::deque<raftpb::Message>& queue() { return queue_; }
+
+  // SnapshotAndCompact has `id`'s application snapshot its state at its
+  // commit index (the cluster's voters as configuration) and compacts its
+  // log up to there. Returns the snapshot's index.
+  uint64_t SnapshotAndCompact(uint64_t id);
 
   // The leader according to the majority of nodes, or 0.
   uint64_t Leader();

@@ -44,7 +44,6 @@ int main() {
   }
   if (applied != std::vector<std::string>{"hello"}) return 9;
   std::printf("applied %s at commit %d\n", applied[0].c_str(),
-              static_cast<int>(
-                  (*node)->GetBasicStatus().hard_state.commit()));
+              static_cast<int>((*node)->GetBasicStatus().hard_state.commit()));
   return 0;
 }
