@@ -53,7 +53,10 @@ absl::Status Replica::Start() {
       craft::Node::Start(cfg, peers);
   if (!node.ok()) return node.status();
   bootstrapped_ = true;
-  node_ = *std::move(node);
+  {
+    std::lock_guard<std::mutex> lock(node_mu_);
+    node_ = *std::move(node);
+  }
   up_ = true;
   loop_ = std::thread([this] { Loop(); });
   ticker_ = std::thread([this] { Ticker(); });
@@ -62,24 +65,29 @@ absl::Status Replica::Start() {
 
 void Replica::Crash() {
   if (!up_.exchange(false)) return;
-  node_->Stop();
+  node()->Stop();
   loop_.join();
   ticker_.join();
   reads_cv_.notify_all();
 }
 
+std::shared_ptr<craft::Node> Replica::node() const {
+  std::lock_guard<std::mutex> lock(node_mu_);
+  return node_;
+}
+
 bool Replica::IsLeader() const {
-  return up_ && node_->GetBasicStatus().soft_state.raft_state ==
+  return up_ && node()->GetBasicStatus().soft_state.raft_state ==
                     craft::StateType::kLeader;
 }
 
 uint64_t Replica::Leader() const {
-  return up_ ? node_->GetBasicStatus().soft_state.lead : craft::kNone;
+  return up_ ? node()->GetBasicStatus().soft_state.lead : craft::kNone;
 }
 
 absl::Status Replica::Put(absl::string_view key, absl::string_view value) {
   if (!up_) return absl::UnavailableError("replica is down");
-  return node_->Propose(EncodePut(key, value));
+  return node()->Propose(EncodePut(key, value));
 }
 
 absl::StatusOr<std::optional<std::string>> Replica::LinearizableGet(
@@ -90,7 +98,7 @@ absl::StatusOr<std::optional<std::string>> Replica::LinearizableGet(
     std::lock_guard<std::mutex> lock(reads_mu_);
     ctx = absl::StrCat("read-", id_, "-", ++next_read_);
   }
-  node_->ReadIndex(ctx);
+  node()->ReadIndex(ctx);
   const auto deadline =
       std::chrono::steady_clock::now() + absl::ToChronoNanoseconds(timeout);
   std::unique_lock<std::mutex> lock(reads_mu_);
@@ -112,25 +120,27 @@ absl::StatusOr<std::optional<std::string>> Replica::LinearizableGet(
 
 void Replica::Deliver(Message m) {
   if (!up_) return;
-  (void)node_->Step(std::move(m));
+  if (std::shared_ptr<craft::Node> n = node()) (void)n->Step(std::move(m));
 }
 
 void Replica::Ticker() {
+  std::shared_ptr<craft::Node> n = node();
   while (up_) {
-    node_->Tick();
+    n->Tick();
     absl::SleepFor(absl::Milliseconds(10));
   }
 }
 
 void Replica::Loop() {
+  std::shared_ptr<craft::Node> n = node();
   while (up_) {
-    std::optional<craft::Ready> rd = node_->WaitReady(absl::Milliseconds(50));
+    std::optional<craft::Ready> rd = n->WaitReady(absl::Milliseconds(50));
     if (!rd) continue;
     if (absl::Status s = HandleReady(*rd); !s.ok()) {
       logger_->Errorf("replica %d: %s", id_, s.ToString());
       return;
     }
-    node_->Advance();
+    n->Advance();
   }
 }
 
@@ -164,7 +174,7 @@ absl::Status Replica::HandleReady(craft::Ready& rd) {
       if (!cc.ParseFromString(e.data())) {
         return absl::DataLossError("corrupt conf change");
       }
-      absl::StatusOr<craft::raftpb::ConfState> cs = node_->ApplyConfChange(cc);
+      absl::StatusOr<craft::raftpb::ConfState> cs = node()->ApplyConfChange(cc);
       if (!cs.ok()) return cs.status();
       conf_state_ = *std::move(cs);
     }

@@ -81,7 +81,12 @@ class Replica {
   craft::raftpb::ConfState conf_state_;
   bool bootstrapped_ = false;
 
-  std::unique_ptr<craft::Node> node_;
+  // The running node. Other replicas' threads deliver to it while it may be
+  // replaced by a restart, so it is shared: a stale copy just reports that
+  // it was stopped.
+  std::shared_ptr<craft::Node> node() const;
+  mutable std::mutex node_mu_;
+  std::shared_ptr<craft::Node> node_;  // guarded by node_mu_
   std::atomic<bool> up_{false};
   std::thread loop_;
   std::thread ticker_;
