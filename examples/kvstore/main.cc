@@ -126,9 +126,15 @@ int main(int argc, char** argv) {
   if (!all_up_have(300)) return Fail("writes after failover");
   Say("200 more keys written by the surviving majority");
 
+  const int snapshots_before = first->snapshots_installed();
   if (absl::Status s = first->Start(); !s.ok()) return Fail(s.ToString());
   Say(absl::StrCat("replica ", first->id(), " restarted from its storage"));
   if (!all_up_have(300)) return Fail("restarted replica did not catch up");
+  Say(absl::StrCat("replica ", first->id(), " caught up ",
+                   first->snapshots_installed() > snapshots_before
+                       ? "by installing a snapshot (the leader's log was "
+                         "compacted past it)"
+                       : "from the leader's log"));
   if (!WaitFor(
           [&] {
             return replicas[0]->store() == replicas[1]->store() &&

@@ -156,6 +156,7 @@ absl::Status Replica::HandleReady(craft::Ready& rd) {
       return s;
     }
     conf_state_ = rd.snapshot.metadata().conf_state();
+    ++snapshots_installed_;
   }
   if (!craft::IsEmptyHardState(rd.hard_state)) {
     if (absl::Status s = storage_.SetHardState(rd.hard_state); !s.ok()) {

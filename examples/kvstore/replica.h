@@ -64,6 +64,8 @@ class Replica {
       absl::string_view key, absl::Duration timeout);
 
   const KvStore& store() const { return store_; }
+  // How many snapshots from the leader this replica has installed.
+  int snapshots_installed() const { return snapshots_installed_; }
   void Deliver(craft::raftpb::Message m);
 
  private:
@@ -80,6 +82,7 @@ class Replica {
   // The configuration as of the last applied change: snapshots carry it.
   craft::raftpb::ConfState conf_state_;
   bool bootstrapped_ = false;
+  std::atomic<int> snapshots_installed_{0};
 
   // The running node. Other replicas' threads deliver to it while it may be
   // replaced by a restart, so it is shared: a stale copy just reports that
