@@ -9,16 +9,7 @@ namespace craft {
 namespace {
 
 using ::craft::testing::DataEntry;
-
-raftpb::Message Msg(raftpb::MessageType type, uint64_t from, uint64_t to,
-                    uint64_t term) {
-  raftpb::Message m;
-  m.set_type(type);
-  m.set_from(from);
-  m.set_to(to);
-  m.set_term(term);
-  return m;
-}
+using ::craft::testing::Msg;
 
 raftpb::Entry ConfChangeV2Entry(uint64_t index, uint64_t term,
                                 const std::string& changes_spec) {

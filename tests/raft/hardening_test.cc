@@ -9,22 +9,14 @@
 #include "gtest/gtest.h"
 #include "raft/read_only.h"
 #include "support/cluster.h"
+#include "support/entries.h"
 
 namespace craft {
 namespace {
 
 using ::craft::testing::Cluster;
+using ::craft::testing::Msg;
 using ::craft::testing::TakeMessages;
-
-raftpb::Message Msg(raftpb::MessageType t, uint64_t from, uint64_t to,
-                    uint64_t term) {
-  raftpb::Message m;
-  m.set_type(t);
-  m.set_from(from);
-  m.set_to(to);
-  m.set_term(term);
-  return m;
-}
 
 TEST(HardeningTest, ForgedStorageThreadMessagesAreRefused) {
   Cluster c(3);

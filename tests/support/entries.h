@@ -1,4 +1,4 @@
-// Small builders for log entries in tests.
+// Small builders for log entries and messages in tests.
 
 #ifndef CRAFT_TESTS_SUPPORT_ENTRIES_H_
 #define CRAFT_TESTS_SUPPORT_ENTRIES_H_
@@ -27,6 +27,17 @@ inline std::vector<raftpb::Entry> Consecutive(uint64_t first, uint64_t last,
   std::vector<raftpb::Entry> out;
   for (uint64_t i = first; i <= last; ++i) out.push_back(MakeEntry(i, term));
   return out;
+}
+
+// Msg builds a message header.
+inline raftpb::Message Msg(raftpb::MessageType type, uint64_t from, uint64_t to,
+                           uint64_t term) {
+  raftpb::Message m;
+  m.set_type(type);
+  m.set_from(from);
+  m.set_to(to);
+  m.set_term(term);
+  return m;
 }
 
 // SnapshotAt builds an empty-state snapshot at (index, term).
