@@ -143,28 +143,21 @@ TEST(MembershipTest, LearnerReceivesEntriesAndCanBePromoted) {
   EXPECT_THAT(Voters(c.node(1)), ElementsAre(1, 2, 3));
 }
 
-TEST(MembershipTest, RemovedLeaderStepsDownWhenConfigured) {
-  Cluster c(3, [](Config& cfg) { cfg.step_down_on_removal = true; });
-  c.Elect(1);
-  ASSERT_TRUE(
-      c.node(1)
-          .ProposeConfChange(V2({Change(raftpb::ConfChangeRemoveNode, 1)}))
-          .ok());
-  c.Stabilize();
-  EXPECT_EQ(c.State(1), StateType::kFollower);
-  EXPECT_TRUE(IsProposalDropped(c.node(1).Propose("x")));
-}
-
-TEST(MembershipTest, RemovedLeaderKeepsLeadingButDropsProposalsByDefault) {
-  Cluster c(3);
-  c.Elect(1);
-  ASSERT_TRUE(
-      c.node(1)
-          .ProposeConfChange(V2({Change(raftpb::ConfChangeRemoveNode, 1)}))
-          .ok());
-  c.Stabilize();
-  EXPECT_EQ(c.State(1), StateType::kLeader);
-  EXPECT_TRUE(IsProposalDropped(c.node(1).Propose("x")));
+TEST(MembershipTest, RemovedLeaderDropsProposalsAndStepsDownIfConfigured) {
+  for (bool step_down : {false, true}) {
+    SCOPED_TRACE(step_down);
+    Cluster c(3, [&](Config& cfg) { cfg.step_down_on_removal = step_down; });
+    c.Elect(1);
+    ASSERT_TRUE(
+        c.node(1)
+            .ProposeConfChange(V2({Change(raftpb::ConfChangeRemoveNode, 1)}))
+            .ok());
+    c.Stabilize();
+    // By default it keeps leading (replicating what it has).
+    EXPECT_EQ(c.State(1),
+              step_down ? StateType::kFollower : StateType::kLeader);
+    EXPECT_TRUE(IsProposalDropped(c.node(1).Propose("x")));
+  }
 }
 
 TEST(MembershipTest, InvalidChangeIsRefusedWhenApplied) {
