@@ -17,9 +17,13 @@
 
 namespace craft {
 
-// QuoteData renders bytes as Go's %q does: a double-quoted string with
-// escapes for quotes, backslashes, control characters, non-printable runes
-// and invalid UTF-8.
+// QuoteData renders bytes exactly as Go's %q (strconv.Quote) does: a
+// double-quoted string where '"' and '\\' are backslashed, runes that Go's
+// strconv.IsPrint accepts are kept as UTF-8, \a \b \f \n \r \t \v are
+// escaped by name, the other runes below U+0020, U+007F and each byte of
+// invalid UTF-8 print as \xNN, and the other non-printable runes as \uNNNN
+// or \UNNNNNNNN (lowercase hex). Printability is Go's strconv.IsPrint with
+// the Unicode 15.0.0 tables that Go 1.22 and 1.23 ship.
 std::string QuoteData(absl::string_view data);
 
 // DescribeNodeId renders a message endpoint: "None" for 0, "AppendThread" /
@@ -50,6 +54,27 @@ std::string DescribeSoftState(const SoftState& ss);
 // "Voters:[1 2 3] VotersOutgoing:[] Learners:[] LearnersNext:[]
 // AutoLeave:false".
 std::string DescribeConfState(const raftpb::ConfState& cs);
+// The GoFormat functions print values as Go's fmt prints etcd-io/raft's
+// gogoproto structs in its log lines (a struct value is printed field by
+// field; enums print their names, or the number when unknown; byte slices
+// print their bytes in decimal, "[]" when empty).
+
+// GoFormatConfState renders `cs` as Go's %v prints a raftpb.ConfState value:
+// "{[1 3 5] [7] [] [] false}", the fields in declaration order voters,
+// learners, voters_outgoing, learners_next, auto_leave.
+std::string GoFormatConfState(const raftpb::ConfState& cs);
+// Go's %+v of the same: "{Voters:[1 3 5] Learners:[7] VotersOutgoing:[]
+// LearnersNext:[] AutoLeave:false}".
+std::string GoFormatConfStateWithNames(const raftpb::ConfState& cs);
+// Go's %v of a raftpb.ConfChange value: "{ConfChangeAddNode 2 [] 0}" (type,
+// node id, context, id).
+std::string GoFormatConfChange(const raftpb::ConfChange& cc);
+// Go's %v of a raftpb.ConfChangeV2 value: "{ConfChangeTransitionAuto
+// [{ConfChangeAddNode 2} {ConfChangeRemoveNode 3}] []}" (transition,
+// changes, context).
+std::string GoFormatConfChangeV2(const raftpb::ConfChangeV2& cc);
+// Go's %v of a []byte: "[104 105]".
+std::string GoFormatBytes(absl::string_view b);
 // "Index:4 Term:1 ConfState:..." (data is never shown).
 std::string DescribeSnapshot(const raftpb::Snapshot& s);
 // "[{12 [1 2 3]} {13 []}]": indexes with their context bytes in decimal.

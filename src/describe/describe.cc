@@ -1,5 +1,10 @@
 #include "craft/describe.h"
 
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <utility>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -35,41 +40,42 @@ std::pair<uint32_t, size_t> DecodeRune(absl::string_view s) {
   return {r, len};
 }
 
-// An approximation of Go's unicode.IsPrint for non-ASCII runes: every rune
-// is printable except the non-ASCII spaces and separators, the format
-// characters, private-use code points and non-characters. (Unassigned code
-// points, which Go also escapes, are not distinguished.)
+#include "describe/go_isprint.inc"
+
+// Whether `x` falls in one of the inclusive [lo, hi] pairs of the sorted
+// range table `ranges`: the first entry not below `x` is either the lo or
+// the hi of the only pair that can hold it.
+template <typename T, size_t N>
+bool InRangeTable(const T (&ranges)[N], T x) {
+  static_assert(N % 2 == 0, "a range table holds [lo, hi] pairs");
+  const size_t i = std::lower_bound(ranges, ranges + N, x) - ranges;
+  if (i == N) return false;
+  return ranges[i & ~size_t{1}] <= x && x <= ranges[i | 1];
+}
+
+template <typename T, size_t N>
+bool InSortedList(const T (&list)[N], T x) {
+  return std::binary_search(list, list + N, x);
+}
+
+// Go's strconv.IsPrint, by which %q decides what to escape: letters, marks,
+// numbers, punctuation, symbols and the ASCII space, as Go 1.22's Unicode
+// 15.0.0 tables (go_isprint.inc) list them. Code points that later Unicode
+// versions assign stay escaped, as etcd's Go build escapes them.
 bool IsPrintRune(uint32_t r) {
-  if (r < 0x80) return r >= 0x20 && r < 0x7F;
-  if (r < 0xA0) return false;  // C1 controls
-  switch (r) {
-    case 0xA0:
-    case 0xAD:
-    case 0x61C:
-    case 0x6DD:
-    case 0x70F:
-    case 0x1680:
-    case 0x180E:
-    case 0x2028:
-    case 0x2029:
-    case 0x202F:
-    case 0x205F:
-    case 0x3000:
-    case 0xFEFF:
-      return false;
-    default:
-      break;
+  if (r <= 0xFF) {
+    // Latin-1 needs no table: ASCII space to '~', and U+00A1 to U+00FF
+    // except the soft hyphen.
+    return (r >= 0x20 && r <= 0x7E) || (r >= 0xA1 && r != 0xAD);
   }
-  if (r >= 0x600 && r <= 0x605) return false;
-  if (r >= 0x2000 && r <= 0x200F) return false;
-  if (r >= 0x202A && r <= 0x202E) return false;
-  if (r >= 0x2060 && r <= 0x206F) return false;
-  if (r >= 0xE000 && r <= 0xF8FF) return false;
-  if (r >= 0xFDD0 && r <= 0xFDEF) return false;
-  if (r >= 0xFFF9 && r <= 0xFFFB) return false;
-  if ((r & 0xFFFE) == 0xFFFE) return false;
-  if (r >= 0xF0000) return false;
-  return true;
+  if (r < 0x10000) {
+    const auto x = static_cast<uint16_t>(r);
+    return InRangeTable(kGoIsPrint16, x) && !InSortedList(kGoIsNotPrint16, x);
+  }
+  if (!InRangeTable(kGoIsPrint32, r)) return false;
+  // The exceptions above the BMP all lie in plane 1, stored less 0x10000.
+  if (r >= 0x20000) return true;
+  return !InSortedList(kGoIsNotPrint32, static_cast<uint16_t>(r - 0x10000));
 }
 
 std::string EndpointList(const google::protobuf::RepeatedField<uint64_t>& ids) {
@@ -305,6 +311,52 @@ std::string DescribeConfState(const raftpb::ConfState& cs) {
                       " Learners:", EndpointList(cs.learners()),
                       " LearnersNext:", EndpointList(cs.learners_next()),
                       " AutoLeave:", cs.auto_leave() ? "true" : "false");
+}
+
+std::string GoFormatConfState(const raftpb::ConfState& cs) {
+  return absl::StrCat(
+      "{", EndpointList(cs.voters()), " ", EndpointList(cs.learners()), " ",
+      EndpointList(cs.voters_outgoing()), " ", EndpointList(cs.learners_next()),
+      " ", cs.auto_leave() ? "true" : "false", "}");
+}
+
+std::string GoFormatConfStateWithNames(const raftpb::ConfState& cs) {
+  return absl::StrCat("{Voters:", EndpointList(cs.voters()),
+                      " Learners:", EndpointList(cs.learners()),
+                      " VotersOutgoing:", EndpointList(cs.voters_outgoing()),
+                      " LearnersNext:", EndpointList(cs.learners_next()),
+                      " AutoLeave:", cs.auto_leave() ? "true" : "false", "}");
+}
+
+std::string GoFormatConfChange(const raftpb::ConfChange& cc) {
+  return absl::StrCat(
+      "{", EnumName(cc.type(), raftpb::ConfChangeType_Name(cc.type())), " ",
+      cc.node_id(), " ", GoFormatBytes(cc.context()), " ", cc.id(), "}");
+}
+
+std::string GoFormatConfChangeV2(const raftpb::ConfChangeV2& cc) {
+  std::string changes;
+  for (const raftpb::ConfChangeSingle& c : cc.changes()) {
+    if (!changes.empty()) changes.push_back(' ');
+    absl::StrAppend(&changes, "{",
+                    EnumName(c.type(), raftpb::ConfChangeType_Name(c.type())),
+                    " ", c.node_id(), "}");
+  }
+  return absl::StrCat(
+      "{",
+      EnumName(cc.transition(),
+               raftpb::ConfChangeTransition_Name(cc.transition())),
+      " [", changes, "] ", GoFormatBytes(cc.context()), "}");
+}
+
+std::string GoFormatBytes(absl::string_view b) {
+  std::string out = "[";
+  for (size_t i = 0; i < b.size(); ++i) {
+    if (i > 0) out.push_back(' ');
+    absl::StrAppend(&out, static_cast<uint8_t>(b[i]));
+  }
+  out.push_back(']');
+  return out;
 }
 
 std::string DescribeSnapshot(const raftpb::Snapshot& s) {
