@@ -44,7 +44,8 @@ class MemoryStorage : public Storage {
   // CreateSnapshot records a snapshot of the state machine at index i (which
   // must be in the log) with `data`, and with `conf_state` if given (else the
   // previous snapshot's). The log is not compacted; call Compact for that.
-  // SnapshotOutOfDateError if i is not newer than the current snapshot.
+  // SnapshotOutOfDateError if i is not newer than the current snapshot,
+  // CompactedError if the log was compacted past i.
   absl::StatusOr<raftpb::Snapshot> CreateSnapshot(
       uint64_t i, const raftpb::ConfState* conf_state, std::string data);
 

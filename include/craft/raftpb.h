@@ -25,6 +25,21 @@ inline constexpr uint64_t kLocalAppendThread =
 inline constexpr uint64_t kLocalApplyThread =
     std::numeric_limits<uint64_t>::max() - 1;
 
+// IsReservedNodeId tells the ids that can never name a member: the local
+// storage threads' pseudo-ids.
+inline constexpr bool IsReservedNodeId(uint64_t id) {
+  return id == kLocalAppendThread || id == kLocalApplyThread;
+}
+
+// The largest term and log index a node accepts from a peer, from its
+// storage or from its own campaigns and proposals. A term or index beyond
+// them is refused with a Status: each leaves 2^63 values of room above it,
+// so that no increment and no index arithmetic of the core can wrap around
+// (a term that wrapped to 0 would undo every vote; an index that wrapped
+// would overwrite the log's start).
+inline constexpr uint64_t kMaxTerm = std::numeric_limits<int64_t>::max();
+inline constexpr uint64_t kMaxIndex = std::numeric_limits<int64_t>::max();
+
 // EntrySize is an entry's encoded size, the unit of every byte budget that
 // limits how many entries travel together (max-size-per-msg, the committed
 // entries of one Ready).

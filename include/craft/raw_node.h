@@ -101,6 +101,15 @@ class RawNode {
   // cannot accept.
   absl::Status Step(raftpb::Message m);
 
+  // StepFromPeer is Step for a message that arrived from the network: it
+  // also refuses the storage threads' responses, whatever sender they name.
+  // With asynchronous storage writes, Step accepts MsgStorageAppendResp and
+  // MsgStorageApplyResp from the local thread ids, and a forged one would
+  // acknowledge writes that never happened; a transport that decodes bytes
+  // from peers must therefore step them with StepFromPeer (or drop every
+  // message whose `from` is kLocalAppendThread or kLocalApplyThread).
+  absl::Status StepFromPeer(raftpb::Message m);
+
   // HasReady reports whether GetReady would return anything.
   bool HasReady() const;
 
@@ -139,6 +148,7 @@ class RawNode {
  private:
   explicit RawNode(std::unique_ptr<Raft> raft);
 
+  absl::Status StepMessage(raftpb::Message m, bool from_network);
   bool ApplyUnstableEntries() const;
   bool NeedStorageAppendRespMsg(const Ready& rd) const;
   raftpb::Message NewStorageAppendRespMsg(const Ready& rd) const;

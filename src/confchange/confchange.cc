@@ -95,6 +95,12 @@ class Applier {
     for (const raftpb::ConfChangeSingle& cc : changes) {
       // Node 0 marks a change the application decided not to carry out.
       if (cc.node_id() == 0) continue;
+      // The storage threads' pseudo-ids are addresses within a node: as
+      // members, messages for them would be routed to those threads.
+      if (IsReservedNodeId(cc.node_id())) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("node id ", cc.node_id(), " is reserved"));
+      }
       switch (cc.type()) {
         case raftpb::ConfChangeAddNode:
           MakeVoter(cc.node_id());

@@ -104,6 +104,10 @@ absl::Status Validate(const raftpb::ConfChange& cc) {
     return absl::InvalidArgumentError(
         "ConfChange carries fields or values unknown to this version");
   }
+  if (IsReservedNodeId(cc.node_id())) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("ConfChange names reserved node id ", cc.node_id()));
+  }
   return absl::OkStatus();
 }
 
@@ -111,6 +115,10 @@ absl::Status Validate(const raftpb::ConfChangeV2& cc) {
   bool unknown = !cc.unknown_fields().empty();
   for (const raftpb::ConfChangeSingle& c : cc.changes()) {
     unknown |= !c.unknown_fields().empty();
+    if (IsReservedNodeId(c.node_id())) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("ConfChangeV2 names reserved node id ", c.node_id()));
+    }
   }
   if (unknown) {
     return absl::InvalidArgumentError(

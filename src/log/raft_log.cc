@@ -58,7 +58,7 @@ absl::StatusOr<std::optional<uint64_t>> RaftLog::MaybeAppend(
   if (conflict != 0) {
     if (conflict <= committed_) {
       return absl::FailedPreconditionError(absl::StrFormat(
-          "entry %d conflicts with committed entry [committed(%d)]", conflict,
+          "entry %d conflict with committed entry [committed(%d)]", conflict,
           committed_));
     }
     // Entries before the conflict are already in the log.
@@ -147,7 +147,7 @@ uint64_t RaftLog::FirstIndex() const {
   absl::StatusOr<uint64_t> i = storage_->FirstIndex();
   if (!i.ok()) {
     logger_->Panicf("storage failed to report its first index: %s",
-                    i.status().ToString());
+                    i.status().message());
     return unstable_.offset();
   }
   return *i;
@@ -158,7 +158,7 @@ uint64_t RaftLog::LastIndex() const {
   absl::StatusOr<uint64_t> i = storage_->LastIndex();
   if (!i.ok()) {
     logger_->Panicf("storage failed to report its last index: %s",
-                    i.status().ToString());
+                    i.status().message());
     return unstable_.offset() - 1;
   }
   return *i;
@@ -168,7 +168,7 @@ uint64_t RaftLog::LastTerm() const {
   absl::StatusOr<uint64_t> t = Term(LastIndex());
   if (!t.ok()) {
     logger_->Panicf("unexpected error when getting the last term (%s)",
-                    t.status().ToString());
+                    t.status().message());
     return 0;
   }
   return *t;

@@ -1,12 +1,14 @@
 #include "craft/config.h"
 
+#include <limits>
+
 #include "absl/strings/str_format.h"
 
 namespace craft {
 
 absl::Status Config::Validate() const {
   if (id == kNone) return absl::InvalidArgumentError("cannot use none as id");
-  if (id == kLocalAppendThread || id == kLocalApplyThread) {
+  if (IsReservedNodeId(id)) {
     return absl::InvalidArgumentError("cannot use local target as id");
   }
   if (heartbeat_tick <= 0) {
@@ -15,6 +17,12 @@ absl::Status Config::Validate() const {
   if (election_tick <= heartbeat_tick) {
     return absl::InvalidArgumentError(
         "election tick must be greater than heartbeat tick");
+  }
+  // Randomized election timeouts reach twice the election tick.
+  if (election_tick > std::numeric_limits<int>::max() / 2) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("election tick must be at most %d",
+                        std::numeric_limits<int>::max() / 2));
   }
   if (storage == nullptr) {
     return absl::InvalidArgumentError("storage cannot be nil");

@@ -42,9 +42,7 @@ inline bool IsResponseMsg(raftpb::MessageType t) {
   }
 }
 
-inline bool IsLocalMsgTarget(uint64_t id) {
-  return id == kLocalAppendThread || id == kLocalApplyThread;
-}
+inline bool IsLocalMsgTarget(uint64_t id) { return IsReservedNodeId(id); }
 
 // NewMessage starts a message; the core's Send fills in a missing sender.
 inline raftpb::Message NewMessage(raftpb::MessageType type, uint64_t to,
@@ -54,6 +52,30 @@ inline raftpb::Message NewMessage(raftpb::MessageType type, uint64_t to,
   m.set_to(to);
   if (from != kNone) m.set_from(from);
   return m;
+}
+
+// Messages that always carry their sender's term: everything but the
+// local types and the requests a follower forwards (proposals, reads and
+// transfer requests are valid in any term, and the API's own ones carry
+// none).
+inline bool NeedsTerm(raftpb::MessageType t) {
+  switch (t) {
+    case raftpb::MsgApp:
+    case raftpb::MsgAppResp:
+    case raftpb::MsgVote:
+    case raftpb::MsgVoteResp:
+    case raftpb::MsgPreVote:
+    case raftpb::MsgPreVoteResp:
+    case raftpb::MsgSnap:
+    case raftpb::MsgHeartbeat:
+    case raftpb::MsgHeartbeatResp:
+    case raftpb::MsgTimeoutNow:
+    case raftpb::MsgReadIndexResp:
+    case raftpb::MsgStorageAppendResp:
+      return true;
+    default:
+      return false;
+  }
 }
 
 inline raftpb::MessageType VoteRespMsgType(raftpb::MessageType t) {

@@ -32,41 +32,37 @@ uint64_t NextRandom(uint64_t& state) {
   return z ^ (z >> 31);
 }
 
-// Go's %v of a byte slice: "[99 116 120]".
-std::string GoBytes(absl::string_view b) {
-  std::string out = "[";
-  for (size_t i = 0; i < b.size(); ++i) {
-    if (i > 0) out.push_back(' ');
-    absl::StrAppend(&out, static_cast<uint8_t>(b[i]));
-  }
-  out.push_back(']');
-  return out;
-}
-
-// Conf changes as etcd-io/raft's logs print them (Go's %v of the struct),
-// so that log lines compare equal.
-std::string GoString(const raftpb::ConfChange& cc) {
-  return absl::StrCat("{", raftpb::ConfChangeType_Name(cc.type()), " ",
-                      cc.node_id(), " ", GoBytes(cc.context()), " ", cc.id(),
-                      "}");
-}
-
-std::string GoString(const raftpb::ConfChangeV2& cc) {
-  std::string changes;
-  for (const raftpb::ConfChangeSingle& c : cc.changes()) {
-    if (!changes.empty()) changes.push_back(' ');
-    absl::StrAppend(&changes, "{", raftpb::ConfChangeType_Name(c.type()), " ",
-                    c.node_id(), "}");
-  }
-  return absl::StrCat("{", raftpb::ConfChangeTransition_Name(cc.transition()),
-                      " [", changes, "] ", GoBytes(cc.context()), "}");
-}
-
 // Checks the parts of a peer's message that the handlers rely on, so that
-// a malformed message is refused before it changes any state.
+// a malformed message is refused before it changes any state. (RawNode
+// checks the envelope: sender, recipient and term.)
 absl::Status ValidateMessage(const raftpb::Message& m) {
+  // Defense in depth: a message that needs a term and has none would pass
+  // for one of this node's own term.
+  if (m.term() == 0 && NeedsTerm(m.type())) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "%s from %d without a term", MessageTypeName(m.type()), m.from()));
+  }
+  if (m.term() > kMaxTerm) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("%s from %d: term %d is out of range",
+                        MessageTypeName(m.type()), m.from(), m.term()));
+  }
   switch (m.type()) {
-    case raftpb::MsgApp:
+    case raftpb::MsgApp: {
+      // Every index must stay within range, with room to append after it.
+      if (m.index() > kMaxIndex ||
+          static_cast<uint64_t>(m.entries_size()) > kMaxIndex - m.index()) {
+        return absl::InvalidArgumentError(absl::StrFormat(
+            "malformed MsgApp from %d: index %d with %d entries is out of "
+            "range",
+            m.from(), m.index(), m.entries_size()));
+      }
+      // No entry of the leader's log has a term past the leader's own.
+      if (m.log_term() > m.term()) {
+        return absl::InvalidArgumentError(absl::StrFormat(
+            "malformed MsgApp from %d: log term %d past its term %d", m.from(),
+            m.log_term(), m.term()));
+      }
       for (int i = 0; i < m.entries_size(); ++i) {
         const raftpb::Entry& e = m.entries(i);
         if (e.index() != m.index() + 1 + static_cast<uint64_t>(i)) {
@@ -76,23 +72,28 @@ absl::Status ValidateMessage(const raftpb::Message& m) {
         }
         if (e.term() < m.log_term() ||
             (i > 0 && e.term() < m.entries(i - 1).term()) ||
-            (m.term() != 0 && e.term() > m.term())) {
+            e.term() > m.term()) {
           return absl::InvalidArgumentError(absl::StrFormat(
               "malformed MsgApp from %d: entry %d/%d out of term order",
               m.from(), e.term(), e.index()));
         }
       }
-      if (m.index() > std::numeric_limits<uint64_t>::max() -
-                          static_cast<uint64_t>(m.entries_size())) {
-        return absl::InvalidArgumentError("malformed MsgApp: index overflow");
+      return absl::OkStatus();
+    }
+    case raftpb::MsgSnap: {
+      const raftpb::SnapshotMetadata& md = m.snapshot().metadata();
+      if (md.index() > kMaxIndex) {
+        return absl::InvalidArgumentError(absl::StrFormat(
+            "malformed MsgSnap from %d: index %d is out of range", m.from(),
+            md.index()));
+      }
+      if (md.term() > m.term()) {
+        return absl::InvalidArgumentError(absl::StrFormat(
+            "malformed MsgSnap from %d: snapshot term %d past its term %d",
+            m.from(), md.term(), m.term()));
       }
       return absl::OkStatus();
-    case raftpb::MsgSnap:
-      if (m.has_snapshot() && m.snapshot().metadata().index() ==
-                                  std::numeric_limits<uint64_t>::max()) {
-        return absl::InvalidArgumentError("malformed MsgSnap: index overflow");
-      }
-      return absl::OkStatus();
+    }
     case raftpb::MsgVote:
     case raftpb::MsgPreVote:
       // A vote request is always about a term; answering one without a term
@@ -161,6 +162,11 @@ absl::Status Raft::Init(const Config& config) {
   absl::StatusOr<InitialState> st = config.storage->InitialState();
   if (!st.ok()) return st.status();
   const EntryId last = log_.LastEntryId();
+  if (st->hard_state.term() > kMaxTerm || last.index > kMaxIndex) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "storage state out of range: term %d, last entry %d at term %d",
+        st->hard_state.term(), last.index, last.term));
+  }
   absl::StatusOr<confchange::ChangeResult> restored = confchange::Restore(
       confchange::Changer(trk_, last.index), st->conf_state);
   if (!restored.ok()) {
@@ -170,10 +176,20 @@ absl::Status Raft::Init(const Config& config) {
   }
   SwitchToConfig(std::move(restored->config), std::move(restored->progress));
   if (!IsEmptyHardState(st->hard_state)) {
-    const raftpb::HardState& hs = st->hard_state;
-    if (hs.commit() < log_.committed() || hs.commit() > log_.LastIndex()) {
+    raftpb::HardState hs = st->hard_state;
+    if (hs.commit() < log_.committed()) {
+      // The storage's snapshot is of committed state, so its index is
+      // committed. The hard state may lag it when the application took the
+      // snapshot from entries applied before the commit index reached its
+      // disk (asynchronous storage writes).
+      logger_->Infof(
+          "%x state.commit %d is behind the snapshot at %d; using %d", id_,
+          hs.commit(), log_.committed(), log_.committed());
+      hs.set_commit(log_.committed());
+    }
+    if (hs.commit() > log_.LastIndex()) {
       return absl::FailedPreconditionError(
-          absl::StrFormat("%d state.commit %d is out of range [%d, %d]", id_,
+          absl::StrFormat("%x state.commit %d is out of range [%d, %d]", id_,
                           hs.commit(), log_.committed(), log_.LastIndex()));
     }
     LoadState(hs);
@@ -312,7 +328,7 @@ bool Raft::MaybeSendSnapshot(uint64_t to, Progress& pr) {
           id_, to);
     } else {
       logger_->Errorf("%x failed to get a snapshot for %x: %s", id_, to,
-                      snap.status().ToString());
+                      snap.status().message());
     }
     return false;
   }
@@ -412,6 +428,13 @@ bool Raft::MaybeCommit() { return log_.MaybeCommit({term_, trk_.Committed()}); }
 
 bool Raft::AppendEntries(std::vector<raftpb::Entry> ents) {
   const uint64_t last = log_.LastIndex();
+  if (ents.size() > kMaxIndex - last) {
+    logger_->Errorf(
+        "%x cannot append %d entries after index %d: out of range; dropping "
+        "proposal",
+        id_, ents.size(), last);
+    return false;
+  }
   for (size_t i = 0; i < ents.size(); ++i) {
     ents[i].set_term(term_);
     ents[i].set_index(last + 1 + i);
@@ -556,24 +579,34 @@ bool Raft::Promotable() const {
 // ---------------------------------------------------------------------------
 // Elections
 
-void Raft::Hup(CampaignType t) {
+absl::Status Raft::Hup(CampaignType t) {
   if (state_ == StateType::kLeader) {
     logger_->Debugf("%x ignoring MsgHup because already leader", id_);
-    return;
+    return absl::OkStatus();
   }
   if (!Promotable()) {
     logger_->Warningf("%x is unpromotable and can not campaign", id_);
-    return;
+    return absl::OkStatus();
+  }
+  // A campaign asks for the next term, and a leader appends an entry: both
+  // must stay in range.
+  if (term_ >= kMaxTerm || log_.LastIndex() >= kMaxIndex) {
+    logger_->Errorf(
+        "%x cannot campaign at term %d with last index %d: out of range", id_,
+        term_, log_.LastIndex());
+    return absl::OutOfRangeError(absl::StrFormat(
+        "cannot campaign past term %d or index %d", kMaxTerm, kMaxIndex));
   }
   if (HasUnappliedConfChanges()) {
     logger_->Warningf(
         "%x cannot campaign at term %d since there are still pending "
         "configuration changes to apply",
         id_, term_);
-    return;
+    return absl::OkStatus();
   }
   logger_->Infof("%x is starting a new election at term %d", id_, term_);
   Campaign(t);
+  return absl::OkStatus();
 }
 
 bool Raft::HasUnappliedConfChanges() const {
@@ -592,7 +625,8 @@ bool Raft::HasUnappliedConfChanges() const {
                                return absl::OkStatus();
                              });
   if (!s.ok() && !found) {
-    logger_->Errorf("error scanning unapplied entries: %s", s.message());
+    logger_->Errorf("error scanning unapplied entries [%d, %d): %s",
+                    log_.applied() + 1, log_.committed() + 1, s.message());
     // Without knowing, assume a change is pending: not campaigning is safe.
     return true;
   }
@@ -749,16 +783,25 @@ absl::Status Raft::Step(raftpb::Message m) {
 
   switch (m.type()) {
     case raftpb::MsgHup:
-      Hup(pre_vote_ ? CampaignType::kPreElection : CampaignType::kElection);
-      return absl::OkStatus();
+      return Hup(pre_vote_ ? CampaignType::kPreElection
+                           : CampaignType::kElection);
     case raftpb::MsgStorageAppendResp:
       if (m.index() != 0) log_.StableTo({m.log_term(), m.index()});
       if (m.has_snapshot()) AppliedSnapshot(m.snapshot());
       return absl::OkStatus();
     case raftpb::MsgStorageApplyResp:
       if (m.entries_size() > 0) {
-        Applied(m.entries(m.entries_size() - 1).index(),
-                EntriesSize(m.entries()), PayloadsSize(m.entries()));
+        const uint64_t index = m.entries(m.entries_size() - 1).index();
+        // Only entries handed out for application can have been applied. (A
+        // batch handed out before a snapshot was restored may complete
+        // after it, below the applied index: nothing to do then.)
+        if (index > log_.applying()) {
+          return absl::InvalidArgumentError(absl::StrFormat(
+              "MsgStorageApplyResp for index %d past the entries handed out "
+              "for application (%d)",
+              index, log_.applying()));
+        }
+        Applied(index, EntriesSize(m.entries()), PayloadsSize(m.entries()));
       }
       return absl::OkStatus();
     case raftpb::MsgVote:
@@ -839,8 +882,10 @@ absl::Status Raft::StepLeader(raftpb::Message& m) {
     case raftpb::MsgProp:
       return StepLeaderPropose(m);
     case raftpb::MsgReadIndex:
-      if (trk_.IsSingleton()) {
-        // The only voter needs no confirmation.
+      if (trk_.IsSingleton() && trk_.config().voters.Contains(id_)) {
+        // The only voter needs no confirmation. (A leader removed from the
+        // configuration is not that voter: the remaining one may have
+        // elected itself and moved on, so it must confirm like anyone.)
         RespondToReadIndex(std::move(m), log_.committed());
         return absl::OkStatus();
       }
@@ -934,14 +979,14 @@ absl::Status Raft::StepLeaderPropose(raftpb::Message& m) {
       }
       if (absl::Status s = confchange::Validate(v1); !s.ok()) return s;
       ccs[i] = confchange::AsV2(v1);
-      cc_text[i] = GoString(v1);
+      cc_text[i] = GoFormatConfChange(v1);
     } else if (e.type() == raftpb::EntryConfChangeV2) {
       raftpb::ConfChangeV2 v2;
       if (!v2.ParseFromString(e.data())) {
         return absl::InvalidArgumentError("proposed ConfChangeV2 is malformed");
       }
       if (absl::Status s = confchange::Validate(v2); !s.ok()) return s;
-      cc_text[i] = GoString(v2);
+      cc_text[i] = GoFormatConfChangeV2(v2);
       ccs[i] = std::move(v2);
     }
   }
@@ -1139,7 +1184,9 @@ absl::Status Raft::StepCandidate(raftpb::Message& m) {
       logger_->Infof("%x no leader at term %d; dropping proposal", id_, term_);
       return ProposalDroppedError();
     case raftpb::MsgApp:
-      BecomeFollower(m.term(), m.from());  // m.term() == term_ here
+      // Step only lets a leader's message of our own term get here (a
+      // higher term made us a follower already): that node won this term.
+      BecomeFollower(m.term(), m.from());
       HandleAppendEntries(m);
       return absl::OkStatus();
     case raftpb::MsgHeartbeat:
@@ -1239,8 +1286,7 @@ absl::Status Raft::StepFollower(raftpb::Message& m) {
           id_, term_, m.from());
       // A transfer skips pre-vote: the leader asked for it, there is no
       // partition to guard against.
-      Hup(CampaignType::kTransfer);
-      return absl::OkStatus();
+      return Hup(CampaignType::kTransfer);
     case raftpb::MsgReadIndex:
       if (lead_ == kNone) {
         logger_->Infof("%x no leader at term %d; dropping index reading msg",
@@ -1364,7 +1410,7 @@ bool Raft::Restore(raftpb::Snapshot s) {
     logger_->Warningf(
         "%x attempted to restore snapshot but it is not in the ConfState %s; "
         "should never happen",
-        id_, DescribeConfState(cs));
+        id_, GoFormatConfState(cs));
     return false;
   }
   const EntryId id{s.metadata().term(), s.metadata().index()};
@@ -1412,7 +1458,8 @@ void Raft::Tick() {
 }
 
 void Raft::TickElection() {
-  ++election_elapsed_;
+  // A node that cannot campaign (a learner) counts on: saturate.
+  if (election_elapsed_ < std::numeric_limits<int>::max()) ++election_elapsed_;
   if (Promotable() && PastElectionTimeout()) {
     election_elapsed_ = 0;
     raftpb::Message m = NewMessage(raftpb::MsgHup, kNone);
@@ -1431,7 +1478,10 @@ void Raft::TickHeartbeat() {
     if (check_quorum_) {
       raftpb::Message m = NewMessage(raftpb::MsgCheckQuorum, kNone);
       m.set_from(id_);
-      (void)Step(std::move(m));
+      if (absl::Status s = Step(std::move(m)); !s.ok()) {
+        logger_->Debugf("error occurred during checking sending heartbeat: %s",
+                        s.message());
+      }
     }
     // A transfer that did not finish within an election timeout is
     // abandoned; this node leads on.
@@ -1444,7 +1494,10 @@ void Raft::TickHeartbeat() {
     heartbeat_elapsed_ = 0;
     raftpb::Message m = NewMessage(raftpb::MsgBeat, kNone);
     m.set_from(id_);
-    (void)Step(std::move(m));
+    if (absl::Status s = Step(std::move(m)); !s.ok()) {
+      logger_->Debugf("error occurred during checking sending heartbeat: %s",
+                      s.message());
+    }
   }
 }
 

@@ -122,7 +122,9 @@ class Raft {
   bool Promotable() const;
 
   // Elections.
-  void Hup(CampaignType t);
+  // Hup starts a campaign if this node can; OutOfRange when the term or
+  // the log has no room left.
+  absl::Status Hup(CampaignType t);
   void Campaign(CampaignType t);
   quorum::VoteResult Poll(uint64_t id, raftpb::MessageType t, bool granted);
   bool HasUnappliedConfChanges() const;

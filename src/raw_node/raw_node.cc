@@ -25,27 +25,40 @@ raftpb::Message ConfChangeProposal(raftpb::EntryType type, std::string data) {
 // Checks the envelope of a message from a peer: who sent it, to whom, and
 // with which term. (Raft::Step checks the payloads.)
 absl::Status ValidatePeerMessage(const raftpb::Message& m, uint64_t self) {
+  const raftpb::MessageType t = m.type();
   // A node messages itself only with the responses that wait for its own
-  // storage writes (delivered by the application with asynchronous writes).
-  // (A forwarded MsgTransferLeader names the transferee as its sender,
-  // which may be this leader itself.)
-  const bool self_response = m.type() == raftpb::MsgAppResp ||
-                             m.type() == raftpb::MsgVoteResp ||
-                             m.type() == raftpb::MsgPreVoteResp ||
-                             m.type() == raftpb::MsgTransferLeader;
-  // A node never rejects its own appends or votes.
+  // storage writes (stepped back by the application with asynchronous
+  // writes), and never rejects its own appends or votes. A proposal, read
+  // or transfer request forwarded through other nodes keeps its original
+  // sender, which may be this node: a follower's proposal that reached its
+  // old leader comes back to it once it leads itself.
+  const bool self_allowed =
+      ((t == raftpb::MsgAppResp || t == raftpb::MsgVoteResp ||
+        t == raftpb::MsgPreVoteResp) &&
+       !m.reject()) ||
+      t == raftpb::MsgProp || t == raftpb::MsgReadIndex ||
+      t == raftpb::MsgTransferLeader;
   if (m.from() == kNone || IsLocalMsgTarget(m.from()) ||
-      (m.from() == self && (!self_response || m.reject()))) {
+      (m.from() == self && !self_allowed)) {
     return absl::InvalidArgumentError(absl::StrFormat(
-        "%s from invalid sender %d", MessageTypeName(m.type()), m.from()));
+        "%s from invalid sender %d", MessageTypeName(t), m.from()));
   }
   if (m.to() != self) {
     return absl::InvalidArgumentError(absl::StrFormat(
-        "%s for %d stepped into %d", MessageTypeName(m.type()), m.to(), self));
+        "%s for %d stepped into %d", MessageTypeName(t), m.to(), self));
   }
-  // A term this large could not be advanced past.
-  if (m.term() == std::numeric_limits<uint64_t>::max()) {
-    return absl::InvalidArgumentError("message term out of range");
+  // Only proposals and reads travel without a term (a follower forwards
+  // them as they are valid in any term). Anything else without one would
+  // be taken for a message of the receiver's own term, whatever term its
+  // sender is really in.
+  if (m.term() == 0 && t != raftpb::MsgProp && t != raftpb::MsgReadIndex) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "%s from %d without a term", MessageTypeName(t), m.from()));
+  }
+  if (m.term() > kMaxTerm) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("%s from %d: term %d is out of range",
+                        MessageTypeName(t), m.from(), m.term()));
   }
   return absl::OkStatus();
 }
@@ -120,29 +133,45 @@ absl::StatusOr<raftpb::ConfState> RawNode::ApplyConfChange(
 }
 
 absl::Status RawNode::Step(raftpb::Message m) {
-  // Local message types never come from the network; only the storage
-  // threads may send their responses.
-  if (IsLocalMsg(m.type()) && !IsLocalMsgTarget(m.from())) {
-    return StepLocalMsgError();
+  return StepMessage(std::move(m), /*from_network=*/false);
+}
+
+absl::Status RawNode::StepFromPeer(raftpb::Message m) {
+  return StepMessage(std::move(m), /*from_network=*/true);
+}
+
+absl::Status RawNode::StepMessage(raftpb::Message m, bool from_network) {
+  if (!m.has_type()) {
+    // proto2 keeps an unknown enum value out of the field: the message
+    // would read as its default type, MsgHup.
+    return absl::InvalidArgumentError("message of a type unknown to craft");
   }
-  if (IsResponseMsg(m.type()) && !IsLocalMsgTarget(m.from()) &&
+  const raftpb::MessageType t = m.type();
+  if (IsLocalMsg(t)) {
+    // The storage threads' responses are the only local messages stepped
+    // from outside, and only when there are storage threads: a forged
+    // acknowledgement would mark entries durable that are not.
+    const bool storage_response =
+        (t == raftpb::MsgStorageAppendResp && m.from() == kLocalAppendThread) ||
+        (t == raftpb::MsgStorageApplyResp && m.from() == kLocalApplyThread);
+    if (!storage_response || from_network) return StepLocalMsgError();
+    if (!raft_->async_storage_writes()) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "%s without asynchronous storage writes", MessageTypeName(t)));
+    }
+    return raft_->Step(std::move(m));
+  }
+  // A response from a node outside the configuration is refused, unless it
+  // is this node's own: a leader removed from the configuration still
+  // acknowledges its own appends (and ignores the acknowledgement), with or
+  // without asynchronous storage writes.
+  if (IsResponseMsg(t) && m.from() != raft_->id() &&
+      !IsLocalMsgTarget(m.from()) &&
       raft_->tracker().GetProgress(m.from()) == nullptr) {
     return StepPeerNotFoundError();
   }
-  if (!m.has_type()) {
-    // proto2 keeps an unknown enum value out of the field.
-    return absl::InvalidArgumentError("message of a type unknown to craft");
-  }
-  // The storage threads answer only with their own responses; anything
-  // else claiming to come from them is treated as from a peer.
-  const bool storage_response = (m.from() == kLocalAppendThread &&
-                                 m.type() == raftpb::MsgStorageAppendResp) ||
-                                (m.from() == kLocalApplyThread &&
-                                 m.type() == raftpb::MsgStorageApplyResp);
-  if (!storage_response) {
-    if (absl::Status s = ValidatePeerMessage(m, raft_->id()); !s.ok()) {
-      return s;
-    }
+  if (absl::Status s = ValidatePeerMessage(m, raft_->id()); !s.ok()) {
+    return s;
   }
   return raft_->Step(std::move(m));
 }

@@ -88,10 +88,11 @@ absl::StatusOr<raftpb::Snapshot> MemoryStorage::CreateSnapshot(
     uint64_t i, const raftpb::ConfState* conf_state, std::string data) {
   std::unique_lock<std::shared_mutex> lock(mu_);
   if (i <= snapshot_.metadata().index()) return SnapshotOutOfDateError();
+  // Compact may have cut the log past the last snapshot.
+  if (i < ents_[0].index()) return CompactedError();
   if (i > LastIndexLocked()) {
-    return absl::InvalidArgumentError(
-        absl::StrFormat("snapshot index %d is out of bound lastindex(%d)", i,
-                        LastIndexLocked()));
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "snapshot %d is out of bound lastindex(%d)", i, LastIndexLocked()));
   }
   raftpb::SnapshotMetadata* md = snapshot_.mutable_metadata();
   md->set_index(i);

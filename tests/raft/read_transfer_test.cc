@@ -30,6 +30,25 @@ TEST(ReadIndexTest, SafeReadOnLeaderNeedsAHeartbeatQuorum) {
   EXPECT_EQ(c.member(1).reads[1].index, c.Commit(1));
 }
 
+// Found by the simulator: a leader removed from the configuration (and not
+// stepping down) took "a single voter" to mean itself and answered reads
+// alone, while the remaining voter had elected itself and committed writes.
+TEST(ReadIndexTest, RemovedLeaderConfirmsReadsWithTheRemainingVoter) {
+  Cluster c(2);
+  c.Elect(1);
+  raftpb::ConfChange remove;
+  remove.set_type(raftpb::ConfChangeRemoveNode);
+  remove.set_node_id(1);
+  for (uint64_t id : {1, 2})
+    ASSERT_TRUE(c.node(id).ApplyConfChange(remove).ok());
+  ASSERT_EQ(c.State(1), StateType::kLeader);
+  c.Isolate(1);
+  c.node(1).ReadIndex("stale?");
+  c.Stabilize();
+  EXPECT_TRUE(c.member(1).reads.empty())
+      << "answered without hearing from the only voter";
+}
+
 TEST(ReadIndexTest, FollowerReadsAreForwarded) {
   Cluster c(3);
   c.Elect(1);
