@@ -18,8 +18,14 @@ enum class ReadOnlyOption {
   // The leader confirms its leadership with a heartbeat round to a quorum
   // before answering. Linearizable regardless of clocks.
   kSafe,
-  // The leader answers from its lease (CheckQuorum must be on). Relies on
-  // bounded clock drift between nodes.
+  // The leader answers from its lease (CheckQuorum must be on) while a
+  // quorum heard from it within the last 3/4 of an election timeout, and
+  // confirms with a heartbeat round like kSafe otherwise. Relies on the
+  // nodes' tick rates differing by less than about 14%. (Unlike
+  // etcd-io/raft, whose lease can outlive the followers' promise not to
+  // elect another leader by up to an election timeout.) A node restarting
+  // with a term keeps that promise too: it grants no vote during its first
+  // election timeout.
   kLeaseBased,
 };
 

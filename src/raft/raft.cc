@@ -148,6 +148,8 @@ Raft::Raft(const Config& c, RaftLog log, Logger* logger)
            c.max_inflight_bytes != 0 ? c.max_inflight_bytes : kNoLimit),
       disable_conf_change_validation_(c.disable_conf_change_validation),
       read_only_(c.read_only_option),
+      // A lease lasts 3/4 of the election timeout (see LeaderLease).
+      lease_(std::max(1, c.election_tick - c.election_tick / 4)),
       check_quorum_(c.check_quorum),
       pre_vote_(c.pre_vote),
       heartbeat_timeout_(c.heartbeat_tick),
@@ -193,6 +195,9 @@ absl::Status Raft::Init(const Config& config) {
                           hs.commit(), log_.committed(), log_.LastIndex()));
     }
     LoadState(hs);
+    lease_guard_on_start_ =
+        check_quorum_ && read_only_.option() == ReadOnlyOption::kLeaseBased &&
+        hs.term() > 0;
   }
   if (config.applied > 0) {
     if (config.applied > log_.committed()) {
@@ -372,8 +377,24 @@ void Raft::BcastAppend() {
 }
 
 void Raft::BcastHeartbeat() {
+  if (read_only_.option() == ReadOnlyOption::kLeaseBased) {
+    // Every round renews the lease: it carries a fresh sequence number, so
+    // that each response says which round it answers.
+    BcastReadHeartbeat(++read_seq_);
+    return;
+  }
   std::optional<uint64_t> seq = read_only_.LastPendingSeq();
   BcastHeartbeatWithCtx(seq ? ReadOnly::EncodeContext(*seq) : std::string());
+}
+
+void Raft::BcastReadHeartbeat(uint64_t seq) {
+  lease_.HeartbeatSent(seq);
+  // The leader acknowledges its own round; with no other voters needed
+  // that may already confirm pending reads.
+  for (PendingRead& rs : read_only_.RecvAck(id_, seq, trk_.config().voters)) {
+    RespondToReadIndex(std::move(rs.req), rs.index);
+  }
+  BcastHeartbeatWithCtx(ReadOnly::EncodeContext(seq));
 }
 
 void Raft::BcastHeartbeatWithCtx(const std::string& ctx) {
@@ -383,6 +404,9 @@ void Raft::BcastHeartbeatWithCtx(const std::string& ctx) {
 }
 
 void Raft::SendTimeoutNow(uint64_t to) {
+  // The transferee campaigns at once, and its voters grant it whatever
+  // they promised this leader.
+  lease_.Revoke();
   Send(NewMessage(raftpb::MsgTimeoutNow, to));
 }
 
@@ -453,6 +477,7 @@ bool Raft::AppendEntries(std::vector<raftpb::Entry> ents) {
                     new_last.status().message());
     return false;
   }
+  lease_.Appended(last + 1);
   // The leader acknowledges its own entries once they are durable, through
   // the same path as a follower's MsgAppResp.
   raftpb::Message resp = NewMessage(raftpb::MsgAppResp, id_);
@@ -552,6 +577,8 @@ void Raft::BecomeLeader() {
   Reset(term_);
   lead_ = id_;
   state_ = StateType::kLeader;
+  lease_guard_on_start_ = false;
+  lease_.Reset();
   // Reset gave the leader's own progress its last index; the leader is
   // trivially replicating to itself, and always recently active.
   if (Progress* pr = trk_.GetProgress(id_)) {
@@ -705,7 +732,8 @@ absl::Status Raft::Step(raftpb::Message m) {
   } else if (m.term() > term_) {
     if (m.type() == raftpb::MsgVote || m.type() == raftpb::MsgPreVote) {
       const bool force = m.context() == kCampaignTransfer;
-      const bool in_lease = check_quorum_ && lead_ != kNone &&
+      const bool in_lease = check_quorum_ &&
+                            (lead_ != kNone || lease_guard_on_start_) &&
                             election_elapsed_ < election_timeout_;
       if (!force && in_lease) {
         // Heard from a live leader within the minimum election timeout:
@@ -739,23 +767,33 @@ absl::Status Raft::Step(raftpb::Message m) {
       }
     }
   } else if (m.term() < term_) {
-    if ((check_quorum_ || pre_vote_) &&
+    if ((check_quorum_ || pre_vote_ || !Promotable()) &&
         (m.type() == raftpb::MsgHeartbeat || m.type() == raftpb::MsgApp)) {
       // A leader of an older term is still around, perhaps because this node
-      // advanced its term while partitioned. With CheckQuorum or PreVote the
-      // old leader would never learn of the new term from our votes, so tell
-      // it: the response carries our term and makes it step down.
+      // advanced its term while partitioned. It would learn of the new term
+      // from our vote requests, but not with CheckQuorum or PreVote (which
+      // keep those from disrupting it), and not when this node cannot
+      // campaign (a learner, or a voter that has not yet applied the change
+      // that made it one): then, as the simulator found, the cluster stalls
+      // for good. So tell it: the response carries our term and makes it
+      // step down.
       Send(NewMessage(raftpb::MsgAppResp, m.from()));
-    } else if (m.type() == raftpb::MsgPreVote) {
+    } else if (m.type() == raftpb::MsgPreVote ||
+               (m.type() == raftpb::MsgVote &&
+                !trk_.config().voters.Contains(m.from()))) {
       // Reject explicitly: a pre-candidate that never hears back could
-      // otherwise stall the cluster.
+      // otherwise stall the cluster. So could a candidate that this node,
+      // whose configuration does not count it as a voter, will never ask
+      // for a vote itself: it would never learn of our term, as the
+      // simulator found (a member lagging in an old configuration ran its
+      // term up among the old members, ignoring the new member's requests).
       const EntryId last = log_.LastEntryId();
       logger_->Infof(
           "%x [logterm: %d, index: %d, vote: %x] rejected %s from %x "
           "[logterm: %d, index: %d] at term %d",
           id_, last.term, last.index, vote_, TypeName(m.type()), m.from(),
           m.log_term(), m.index(), term_);
-      raftpb::Message resp = NewMessage(raftpb::MsgPreVoteResp, m.from());
+      raftpb::Message resp = NewMessage(VoteRespMsgType(m.type()), m.from());
       resp.set_term(term_);
       resp.set_reject(true);
       Send(std::move(resp));
@@ -1060,6 +1098,9 @@ void Raft::StepLeaderAppResp(const raftpb::Message& m, Progress& pr) {
         id_, m.from(), m.index(), log_.LastIndex());
     return;
   }
+  if (m.from() != id_ && read_only_.option() == ReadOnlyOption::kLeaseBased) {
+    lease_.AckedEntries(m.from(), m.index());
+  }
   // Update on a higher match, or when the response can move a probing
   // follower that is already caught up back to replicating (a snapshot's
   // pending index rules that out for StateSnapshot).
@@ -1121,12 +1162,13 @@ void Raft::StepLeaderHeartbeatResp(const raftpb::Message& m, Progress& pr) {
   if (pr.match() < log_.LastIndex() || pr.state() == ProgressState::kProbe) {
     SendAppend(m.from());
   }
-  if (read_only_.option() != ReadOnlyOption::kSafe || !m.has_context()) {
-    return;
-  }
+  if (!m.has_context()) return;
   std::optional<uint64_t> seq = ReadOnly::DecodeContext(m.context());
   // A sequence number this leader never sent proves nothing.
   if (!seq || *seq > read_seq_) return;
+  if (read_only_.option() == ReadOnlyOption::kLeaseBased) {
+    lease_.AckedHeartbeat(m.from(), *seq);
+  }
   for (PendingRead& rs :
        read_only_.RecvAck(m.from(), *seq, trk_.config().voters)) {
     RespondToReadIndex(std::move(rs.req), rs.index);
@@ -1460,6 +1502,7 @@ void Raft::Tick() {
 void Raft::TickElection() {
   // A node that cannot campaign (a learner) counts on: saturate.
   if (election_elapsed_ < std::numeric_limits<int>::max()) ++election_elapsed_;
+  if (election_elapsed_ >= election_timeout_) lease_guard_on_start_ = false;
   if (Promotable() && PastElectionTimeout()) {
     election_elapsed_ = 0;
     raftpb::Message m = NewMessage(raftpb::MsgHup, kNone);
@@ -1471,6 +1514,7 @@ void Raft::TickElection() {
 }
 
 void Raft::TickHeartbeat() {
+  lease_.Tick();
   ++heartbeat_elapsed_;
   ++election_elapsed_;
   if (election_elapsed_ >= election_timeout_) {
@@ -1613,25 +1657,18 @@ void Raft::RespondToReadIndex(raftpb::Message req, uint64_t read_index) {
 }
 
 void Raft::SendReadIndexResponse(raftpb::Message m) {
-  switch (read_only_.option()) {
-    case ReadOnlyOption::kSafe: {
-      // Confirm leadership with a heartbeat round that starts after the
-      // request arrived.
-      const uint64_t seq = ++read_seq_;
-      read_only_.AddRequest(seq, log_.committed(), std::move(m));
-      // The leader acknowledges its own round; with no other voters needed
-      // that may already confirm it.
-      for (PendingRead& rs :
-           read_only_.RecvAck(id_, seq, trk_.config().voters)) {
-        RespondToReadIndex(std::move(rs.req), rs.index);
-      }
-      BcastHeartbeatWithCtx(ReadOnly::EncodeContext(seq));
-      break;
-    }
-    case ReadOnlyOption::kLeaseBased:
-      RespondToReadIndex(std::move(m), log_.committed());
-      break;
+  // A leader under a valid lease knows no other leader can have been
+  // elected: it answers at once. Otherwise, and always with safe reads, it
+  // confirms its leadership with a heartbeat round that starts after the
+  // request arrived.
+  if (read_only_.option() == ReadOnlyOption::kLeaseBased &&
+      lease_.Valid(trk_.config().voters, id_)) {
+    RespondToReadIndex(std::move(m), log_.committed());
+    return;
   }
+  const uint64_t seq = ++read_seq_;
+  read_only_.AddRequest(seq, log_.committed(), std::move(m));
+  BcastReadHeartbeat(seq);
 }
 
 void Raft::ReleasePendingReadIndexMessages() {

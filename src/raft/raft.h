@@ -22,6 +22,7 @@
 #include "craft/state.h"
 #include "craft/tracker/tracker.h"
 #include "log/raft_log.h"
+#include "raft/lease.h"
 #include "raft/read_only.h"
 
 namespace craft {
@@ -107,6 +108,9 @@ class Raft {
   void BcastAppend();
   void BcastHeartbeat();
   void BcastHeartbeatWithCtx(const std::string& ctx);
+  // A heartbeat round carrying read sequence `seq`, which the leader
+  // acknowledges itself.
+  void BcastReadHeartbeat(uint64_t seq);
   void SendTimeoutNow(uint64_t to);
 
   // Role transitions.
@@ -192,9 +196,15 @@ class Raft {
   // only the leader maintains it.
   uint64_t uncommitted_size_ = 0;
   ReadOnly read_only_;
-  // Sequence numbers of ReadIndex requests; never reused, even across
-  // terms.
+  // Sequence numbers of ReadIndex requests (and, with lease-based reads, of
+  // every heartbeat round); never reused, even across terms.
   uint64_t read_seq_ = 0;
+  // With lease-based reads: when this leader may answer from its lease.
+  LeaderLease lease_;
+  // With lease-based reads, a node that restarts with a term may have
+  // promised a leader not to vote for an election timeout: it keeps that
+  // promise for its first election timeout.
+  bool lease_guard_on_start_ = false;
   // Ticks since the last election timeout (leader, candidate) or since a
   // valid message from the leader (follower).
   int election_elapsed_ = 0;

@@ -7,6 +7,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "support/cluster.h"
+#include "support/entries.h"
 
 namespace craft {
 namespace {
@@ -202,6 +203,32 @@ TEST(ElectionTest, CheckQuorumLeaderLeaseIgnoresDisruptiveVotes) {
   vote.set_context("CampaignTransfer");
   ASSERT_TRUE(c.node(2).Step(vote).ok());
   EXPECT_EQ(c.Term(2), 10u);
+}
+
+// Found by the simulator: without CheckQuorum and PreVote, a node at a
+// higher term that cannot campaign (here a voter that has not yet applied
+// its promotion) silently ignored the old leader, which never learned of
+// the new term: the cluster stalled for good. It now answers, as it does
+// with CheckQuorum, and the leader steps down.
+TEST(ElectionTest, ANodeThatCannotCampaignTellsAStaleLeaderItsTerm) {
+  Cluster c(3);
+  c.Elect(1);
+  const uint64_t term = c.Term(1);
+  raftpb::ConfChange demote;
+  demote.set_type(raftpb::ConfChangeAddLearnerNode);
+  demote.set_node_id(3);
+  ASSERT_TRUE(c.node(3).ApplyConfChange(demote).ok());  // 3's view only
+  // A candidate whose vote request reached node 3 alone moved it on.
+  raftpb::Message vote = ::craft::testing::Msg(raftpb::MsgVote, 2, 3, term + 1);
+  vote.set_index(1);
+  vote.set_log_term(1);
+  ASSERT_TRUE(c.node(3).Step(vote).ok());
+  c.HandleReady(3);
+  c.queue().clear();
+  ASSERT_EQ(c.Term(3), term + 1);
+  c.TickAndStabilize(1);  // the leader's heartbeat
+  EXPECT_EQ(c.Term(1), term + 1) << "the leader never learned the new term";
+  EXPECT_NE(c.State(1), StateType::kLeader);
 }
 
 TEST(ElectionTest, LearnersNeverCampaign) {
