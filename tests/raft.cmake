@@ -12,8 +12,7 @@ craft_add_test(craft_raft_test SOURCES
   raft/raw_node_test.cc
   raft/malformed_message_test.cc
   raft/hardening_test.cc
-  raft/peer_input_test.cc
-  raft/randomized_safety_test.cc)
+  raft/peer_input_test.cc)
 target_link_libraries(craft_raft_test PRIVATE craft_cluster)
 
 # The thread-safe Node.
