@@ -1,7 +1,11 @@
 // Peer input is untrusted: a sweep of random and adversarial messages
 // stepped into nodes in every role must never crash, trip an invariant
-// (panic) or leave the cluster unable to make progress afterwards.
+// (panic), break what each node guarantees on its own (its term never goes
+// back, it votes once per term, its commit index never goes back and its
+// committed entries never change), or leave the cluster unable to make
+// progress afterwards.
 
+#include <map>
 #include <random>
 
 #include "craft/describe.h"
@@ -64,7 +68,50 @@ std::string FatalLines(const CapturingLogger& log) {
   return out;
 }
 
-TEST(MalformedMessageTest, RandomSweepNeverCrashes) {
+// The guarantees of each node that no message, however forged, may break.
+class NodeInvariants {
+ public:
+  // Checks `id` now; with `persisted`, also its committed entries, which
+  // must be in its storage.
+  void Check(Cluster& c, uint64_t id, bool persisted) {
+    const raftpb::HardState hs = c.node(id).GetBasicStatus().hard_state;
+    Seen& s = seen_[id];
+    EXPECT_GE(hs.term(), s.term) << "node " << id << " term went back";
+    EXPECT_GE(hs.commit(), s.commit) << "node " << id << " commit went back";
+    if (hs.vote() != kNone) {
+      auto [it, inserted] = s.votes.emplace(hs.term(), hs.vote());
+      EXPECT_EQ(it->second, hs.vote())
+          << "node " << id << " voted twice in term " << hs.term();
+    }
+    s.term = std::max(s.term, hs.term());
+    s.commit = std::max(s.commit, hs.commit());
+    if (!persisted) return;
+    MemoryStorage& st = c.storage(id);
+    for (uint64_t i = s.committed.empty() ? *st.FirstIndex()
+                                          : s.committed.rbegin()->first + 1;
+         i <= s.commit; ++i) {
+      absl::StatusOr<uint64_t> t = st.Term(i);
+      if (t.ok()) s.committed[i] = *t;
+    }
+    for (const auto& [index, term] : s.committed) {
+      absl::StatusOr<uint64_t> t = st.Term(index);
+      if (!t.ok()) continue;  // compacted (or replaced by a snapshot)
+      EXPECT_EQ(*t, term) << "node " << id << " committed entry " << index
+                          << " changed";
+    }
+  }
+
+ private:
+  struct Seen {
+    uint64_t term = 0;
+    uint64_t commit = 0;
+    std::map<uint64_t, uint64_t> votes;      // term -> vote
+    std::map<uint64_t, uint64_t> committed;  // index -> term
+  };
+  std::map<uint64_t, Seen> seen_;
+};
+
+TEST(MalformedMessageTest, RandomSweepKeepsEachNodesGuarantees) {
   std::mt19937_64 rng(20261122);
   for (int cluster_seed = 0; cluster_seed < 30; ++cluster_seed) {
     Cluster c(3, [&](Config& cfg) {
@@ -78,14 +125,20 @@ TEST(MalformedMessageTest, RandomSweepNeverCrashes) {
       c.Isolate(2);
       ASSERT_TRUE(c.node(2).Campaign().ok());
     }
-    for (int i = 0; i < 400; ++i) {
+    NodeInvariants inv;
+    for (int i = 0; i < 400 && !HasFailure(); ++i) {
       raftpb::Message m = RandomMessage(rng);
       const uint64_t target = 1 + rng() % 3;
       m.set_to(target);
       (void)c.node(target).Step(m);
-      if (i % 20 == 0) c.Stabilize();
+      inv.Check(c, target, /*persisted=*/false);
+      if (i % 20 == 0) {
+        c.Stabilize();
+        for (uint64_t id : {1, 2, 3}) inv.Check(c, id, /*persisted=*/true);
+      }
     }
     c.Stabilize();
+    for (uint64_t id : {1, 2, 3}) inv.Check(c, id, /*persisted=*/true);
     EXPECT_EQ(c.logger().panics(), 0) << "seed " << cluster_seed << "\n"
                                       << FatalLines(c.logger());
   }
