@@ -46,7 +46,7 @@ void ReportFailure(uint64_t seed, uint64_t ticks, const RunResult& r,
   }
   if (!shrink) return;
   std::vector<craft::sim::Event> small =
-      craft::sim::Shrink(r.options, r.events, 4000);
+      craft::sim::Shrink(r.options, r.events, 20000);
   const std::string path = absl::StrCat("craft-sim-", seed, ".events");
   std::ofstream(path) << craft::sim::FormatEventFile(seed, small);
   RunResult again = craft::sim::Replay(r.options, small);

@@ -61,28 +61,44 @@ std::vector<Event> Shrink(const ClusterOptions& options,
     ++replays;
     return !Replay(options, candidate).ok();
   };
-  // Classic delta debugging over contiguous chunks, coarse to fine. A
-  // removal is kept whenever the rest still fails (any violation: the
+  // A removal is kept whenever the rest still fails (any violation: the
   // point is a short reproduction, and shorter lists fail differently at
-  // times).
-  for (size_t chunk = std::max<size_t>(events.size() / 2, 1);
-       chunk >= 1 && replays < max_replays; chunk /= 2) {
-    for (size_t start = 0; start < events.size() && replays < max_replays;) {
-      std::vector<Event> candidate;
-      candidate.reserve(events.size());
-      candidate.insert(candidate.end(), events.begin(),
-                       events.begin() + static_cast<ptrdiff_t>(start));
-      const size_t end = std::min(events.size(), start + chunk);
-      candidate.insert(candidate.end(),
-                       events.begin() + static_cast<ptrdiff_t>(end),
-                       events.end());
-      if (fails(candidate)) {
-        events = std::move(candidate);
-      } else {
-        start = end;
-      }
+  // times). First whole kinds of events (the clients, the hostile input,
+  // the configuration changes...), then classic delta debugging over
+  // contiguous chunks, coarse to fine, repeated while it gains.
+  for (int t = static_cast<int>(EventType::kStable); t >= 0; --t) {
+    if (replays >= max_replays) break;
+    const EventType type = static_cast<EventType>(t);
+    std::vector<Event> candidate;
+    for (const Event& e : events) {
+      if (e.type != type) candidate.push_back(e);
     }
-    if (chunk == 1) break;
+    if (candidate.size() < events.size() && fails(candidate)) {
+      events = std::move(candidate);
+    }
+  }
+  for (bool gained = true; gained && replays < max_replays;) {
+    gained = false;
+    for (size_t chunk = std::max<size_t>(events.size() / 2, 1);
+         replays < max_replays; chunk /= 2) {
+      for (size_t start = 0; start < events.size() && replays < max_replays;) {
+        std::vector<Event> candidate;
+        candidate.reserve(events.size());
+        candidate.insert(candidate.end(), events.begin(),
+                         events.begin() + static_cast<ptrdiff_t>(start));
+        const size_t end = std::min(events.size(), start + chunk);
+        candidate.insert(candidate.end(),
+                         events.begin() + static_cast<ptrdiff_t>(end),
+                         events.end());
+        if (fails(candidate)) {
+          events = std::move(candidate);
+          gained = true;
+        } else {
+          start = end;
+        }
+      }
+      if (chunk == 1) break;
+    }
   }
   return events;
 }

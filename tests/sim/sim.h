@@ -32,9 +32,10 @@ RunResult Replay(const ClusterOptions& options,
                  const std::vector<Event>& events,
                  const World::Trace& trace = nullptr);
 
-// Shrinks a failing event list: removes chunks of events (halves, then
-// smaller), keeping every removal after which the replay still fails,
-// within `max_replays` replays.
+// Shrinks a failing event list: removes every event of one kind, then
+// chunks of events (halves, then smaller, repeated while that gains),
+// keeping each removal after which the replay still fails, within
+// `max_replays` replays.
 std::vector<Event> Shrink(const ClusterOptions& options,
                           std::vector<Event> events, int max_replays);
 
