@@ -25,7 +25,9 @@ if(MODE STREQUAL "find_package")
     endif()
   endforeach()
   run("${CMAKE_COMMAND}" -S "${consumer}" -B "${build}" -G "${GENERATOR}"
-      "-DCMAKE_PREFIX_PATH=${PREFIX}")
+      "-DCMAKE_PREFIX_PATH=${PREFIX}"
+      "-DCMAKE_CXX_FLAGS=${CONSUMER_CXX_FLAGS}"
+      "-DCMAKE_EXE_LINKER_FLAGS=${CONSUMER_LINKER_FLAGS}")
 else()
   run("${CMAKE_COMMAND}" -S "${consumer}" -B "${build}" -G "${GENERATOR}"
       "-DCRAFT_SOURCE_DIR=${CRAFT_SOURCE_DIR}")
