@@ -120,7 +120,9 @@ absl::StatusOr<std::optional<std::string>> Replica::LinearizableGet(
 
 void Replica::Deliver(Message m) {
   if (!up_) return;
-  if (std::shared_ptr<craft::Node> n = node()) (void)n->Step(std::move(m));
+  if (std::shared_ptr<craft::Node> n = node()) {
+    (void)n->StepFromPeer(std::move(m));
+  }
 }
 
 void Replica::Ticker() {

@@ -56,6 +56,8 @@ class Node {
   absl::Status ProposeConfChange(const raftpb::ConfChange& cc);
   absl::Status ProposeConfChange(const raftpb::ConfChangeV2& cc);
   absl::Status Step(raftpb::Message m);
+  // For messages decoded from the network (see RawNode::StepFromPeer).
+  absl::Status StepFromPeer(raftpb::Message m);
 
   // WaitReady blocks until a Ready can be handed out and returns it;
   // nullopt when the node is stopped or `timeout` passes first.

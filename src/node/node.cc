@@ -64,6 +64,10 @@ absl::Status Node::Step(raftpb::Message m) {
   return Locked([&](RawNode& rn) { return rn.Step(std::move(m)); });
 }
 
+absl::Status Node::StepFromPeer(raftpb::Message m) {
+  return Locked([&](RawNode& rn) { return rn.StepFromPeer(std::move(m)); });
+}
+
 bool Node::CanHandOut() const {
   return stopped_ || (!outstanding_ && rn_->HasReady());
 }

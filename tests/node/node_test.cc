@@ -83,6 +83,24 @@ TEST(NodeTest, StopWakesWaitersAndRefusesCalls) {
   n->Stop();  // idempotent
 }
 
+TEST(NodeTest, StepFromPeerRefusesStorageResponses) {
+  MemoryStorage s;
+  CapturingLogger log(LogLevel::kError);
+  Config cfg = NodeConfig(1, &s, &log);
+  cfg.async_storage_writes = true;
+  std::unique_ptr<Node> n = *Node::Start(cfg, {{.id = 1}});
+  raftpb::Message ack;
+  ack.set_type(raftpb::MsgStorageAppendResp);
+  ack.set_from(kLocalAppendThread);
+  ack.set_to(1);
+  ack.set_term(1);
+  ack.set_index(1);
+  ack.set_log_term(1);
+  EXPECT_TRUE(IsStepLocalMsg(n->StepFromPeer(ack)));
+  n->Stop();
+  EXPECT_EQ(n->StepFromPeer(ack).code(), absl::StatusCode::kCancelled);
+}
+
 TEST(NodeTest, StartValidatesTheConfiguration) {
   MemoryStorage s;
   Config cfg = NodeConfig(0, &s, nullptr);
