@@ -920,15 +920,11 @@ absl::Status Raft::StepLeader(raftpb::Message& m) {
     case raftpb::MsgProp:
       return StepLeaderPropose(m);
     case raftpb::MsgReadIndex:
-      if (trk_.IsSingleton() && trk_.config().voters.Contains(id_)) {
-        // The only voter needs no confirmation. (A leader removed from the
-        // configuration is not that voter: the remaining one may have
-        // elected itself and moved on, so it must confirm like anyone.)
-        RespondToReadIndex(std::move(m), log_.committed());
-        return absl::OkStatus();
-      }
       // Until this leader commits an entry of its term, its commit index
       // may lag what earlier leaders committed: hold the request until then.
+      // That holds for a single voter too (etcd-io/raft answers it at once,
+      // and the simulator found the stale read: a node restarted with its
+      // commit index behind what it had acknowledged, and led alone).
       if (!CommittedEntryInCurrentTerm()) {
         pending_read_index_messages_.push_back(std::move(m));
         return absl::OkStatus();
@@ -1657,6 +1653,13 @@ void Raft::RespondToReadIndex(raftpb::Message req, uint64_t read_index) {
 }
 
 void Raft::SendReadIndexResponse(raftpb::Message m) {
+  if (trk_.IsSingleton() && trk_.config().voters.Contains(id_)) {
+    // The only voter needs no confirmation. (A leader removed from the
+    // configuration is not that voter: the remaining one may have elected
+    // itself and moved on, so it must confirm like anyone.)
+    RespondToReadIndex(std::move(m), log_.committed());
+    return;
+  }
   // A leader under a valid lease knows no other leader can have been
   // elected: it answers at once. Otherwise, and always with safe reads, it
   // confirms its leadership with a heartbeat round that starts after the

@@ -1,10 +1,12 @@
 // Linearizable reads through ReadIndex (thesis 6.4) and leadership
 // transfer (thesis 3.10).
 
+#include "craft/capturing_logger.h"
 #include "craft/errors.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "support/cluster.h"
+#include "support/entries.h"
 
 namespace craft {
 namespace {
@@ -47,6 +49,47 @@ TEST(ReadIndexTest, RemovedLeaderConfirmsReadsWithTheRemainingVoter) {
   c.Stabilize();
   EXPECT_TRUE(c.member(1).reads.empty())
       << "answered without hearing from the only voter";
+}
+
+// Found by the simulator, and shared with etcd-io/raft: a single voter
+// answered reads at once, though right after an election its commit index
+// may lag what it had acknowledged before (a restart with the commit index
+// of the hard state behind, as unsynced commit updates allow). Like any
+// leader, it now first commits an entry of its term.
+TEST(ReadIndexTest, ASingleVoterReadsOnlyAfterCommittingInItsTerm) {
+  MemoryStorage storage;
+  raftpb::Snapshot snap = ::craft::testing::SnapshotAt(1, 1);
+  snap.mutable_metadata()->mutable_conf_state()->add_voters(1);
+  ASSERT_TRUE(storage.ApplySnapshot(snap).ok());
+  ASSERT_TRUE(storage.Append(::craft::testing::Consecutive(2, 5, 1)).ok());
+  raftpb::HardState hs;
+  hs.set_term(1);
+  hs.set_commit(3);  // entries 4 and 5 were committed, but this was synced
+  ASSERT_TRUE(storage.SetHardState(hs).ok());
+  CapturingLogger logger(LogLevel::kError);
+  std::unique_ptr<RawNode> n =
+      *RawNode::Create(Config{.id = 1, .storage = &storage, .logger = &logger});
+  ASSERT_TRUE(n->Campaign().ok());
+  std::vector<ReadState> reads;
+  bool asked = false;
+  for (int i = 0; i < 10 && n->HasReady(); ++i) {
+    Ready rd = n->GetReady();
+    ASSERT_TRUE(storage.Append(rd.entries).ok());
+    if (!IsEmptyHardState(rd.hard_state)) {
+      ASSERT_TRUE(storage.SetHardState(rd.hard_state).ok());
+    }
+    reads.insert(reads.end(), rd.read_states.begin(), rd.read_states.end());
+    n->Advance();
+    if (!asked &&
+        n->GetBasicStatus().soft_state.raft_state == StateType::kLeader) {
+      n->ReadIndex("r");  // the commit index is still 3 here
+      asked = true;
+    }
+  }
+  ASSERT_TRUE(asked);
+  ASSERT_EQ(reads.size(), 1u);
+  EXPECT_EQ(reads[0].index, 6u) << "read at an index before the acknowledged "
+                                   "entries 4 and 5";
 }
 
 TEST(ReadIndexTest, FollowerReadsAreForwarded) {
