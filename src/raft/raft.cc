@@ -793,10 +793,7 @@ absl::Status Raft::Step(raftpb::Message m) {
           "[logterm: %d, index: %d] at term %d",
           id_, last.term, last.index, vote_, TypeName(m.type()), m.from(),
           m.log_term(), m.index(), term_);
-      raftpb::Message resp = NewMessage(VoteRespMsgType(m.type()), m.from());
-      resp.set_term(term_);
-      resp.set_reject(true);
-      Send(std::move(resp));
+      Send(VoteRejection(m));
     } else if (m.type() == raftpb::MsgStorageAppendResp) {
       if (m.index() != 0) {
         // Entries written under an older term may since have been replaced
@@ -817,6 +814,16 @@ absl::Status Raft::Step(raftpb::Message m) {
           id_, term_, TypeName(m.type()), m.from(), m.term());
     }
     return absl::OkStatus();
+  }
+
+  if ((m.type() == raftpb::MsgVoteResp || m.type() == raftpb::MsgPreVoteResp) &&
+      m.reject() && m.commit() > 0) {
+    // A commit index vouched for by (index, term): if this log holds that
+    // entry, the log up to it is the committed one (see VoteRejection).
+    const EntryId at{m.log_term(), m.index()};
+    if (m.commit() == m.index() && at.term != 0 && log_.MatchTerm(at)) {
+      log_.CommitTo(at.index);
+    }
   }
 
   switch (m.type()) {
@@ -892,12 +899,29 @@ absl::Status Raft::StepVote(const raftpb::Message& m) {
         "%d, index: %d] at term %d",
         id_, last.term, last.index, vote_, TypeName(m.type()), m.from(),
         cand.term, cand.index, term_);
-    raftpb::Message resp = NewMessage(VoteRespMsgType(m.type()), m.from());
-    resp.set_term(term_);
-    resp.set_reject(true);
-    Send(std::move(resp));
+    Send(VoteRejection(m));
   }
   return absl::OkStatus();
+}
+
+raftpb::Message Raft::VoteRejection(const raftpb::Message& req) const {
+  raftpb::Message resp = NewMessage(VoteRespMsgType(req.type()), req.from());
+  resp.set_term(term_);
+  resp.set_reject(true);
+  if (!Promotable() && log_.committed() > 0) {
+    // This node cannot lead, and knows the configuration that left it so is
+    // committed: a candidate asking for its vote may be a voter of that
+    // configuration that has not learned the commit yet, still counting on
+    // this node's vote (which its longer log makes it refuse), with no
+    // leader left to tell it. Tell it what is committed, by index and term:
+    // if it holds that entry, it holds everything up to it and may commit
+    // as much. (The simulator found clusters stuck for good this way, after
+    // a leader stepped down on its removal.)
+    resp.set_commit(log_.committed());
+    resp.set_index(log_.committed());
+    resp.set_log_term(log_.TermOrZero(log_.committed()));
+  }
+  return resp;
 }
 
 absl::Status Raft::StepLeader(raftpb::Message& m) {

@@ -142,6 +142,8 @@ class Raft {
   void StepLeaderTransfer(const raftpb::Message& m, tracker::Progress& pr);
   absl::Status StepLeaderPropose(raftpb::Message& m);
   absl::Status StepVote(const raftpb::Message& m);
+  // The rejection of vote request `req`.
+  raftpb::Message VoteRejection(const raftpb::Message& req) const;
 
   void TickElection();
   void TickHeartbeat();

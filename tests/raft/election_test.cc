@@ -231,6 +231,47 @@ TEST(ElectionTest, ANodeThatCannotCampaignTellsAStaleLeaderItsTerm) {
   EXPECT_NE(c.State(1), StateType::kLeader);
 }
 
+// Found by the simulator, and shared with etcd-io/raft: a leader stepped
+// down on its removal, with an entry more than the remaining voter, which
+// had not learned that the removal committed. The remaining voter, still in
+// the old configuration, needed the removed node's vote; the removed node
+// refused it (its log was longer) and could not campaign itself: stuck for
+// good. The refusal now tells the candidate the commit index (by index and
+// term); the candidate holds that entry, commits, applies its new
+// configuration, and leads alone.
+TEST(ElectionTest, ARemovedNodeTellsAStrandedCandidateWhatIsCommitted) {
+  Cluster c(2, [](Config& cfg) { cfg.step_down_on_removal = true; });
+  c.Elect(1);
+  const uint64_t cc_index = c.Commit(1) + 1;
+  // Node 2 gets the removal of node 1, but nothing after it and never the
+  // news that it committed.
+  c.SetDropFilter([&](const raftpb::Message& m) {
+    if (m.to() != 2) return false;
+    if (m.commit() >= cc_index) return true;
+    for (const raftpb::Entry& e : m.entries()) {
+      if (e.index() > cc_index) return true;
+    }
+    return false;
+  });
+  raftpb::ConfChange remove;
+  remove.set_type(raftpb::ConfChangeRemoveNode);
+  remove.set_node_id(1);
+  ASSERT_TRUE(c.node(1).ProposeConfChange(remove).ok());
+  ASSERT_TRUE(c.node(1).Propose("after").ok());
+  c.Stabilize();
+  ASSERT_NE(c.State(1), StateType::kLeader) << "1 stepped down on removal";
+  ASSERT_LT(c.Commit(2), cc_index);
+  c.SetDropFilter(nullptr);
+  ASSERT_TRUE(c.node(2).Campaign().ok());  // refused by 1, but learns
+  c.Stabilize();
+  EXPECT_GE(c.Commit(2), cc_index);
+  if (c.State(2) != StateType::kLeader) {
+    ASSERT_TRUE(c.node(2).Campaign().ok());  // now the only voter
+    c.Stabilize();
+  }
+  EXPECT_EQ(c.State(2), StateType::kLeader);
+}
+
 TEST(ElectionTest, LearnersNeverCampaign) {
   Cluster c(2);
   c.Elect(1);

@@ -442,14 +442,6 @@ void Generator::ConfChange(World& w, uint64_t leader) {
   };
   auto one = [&]() -> std::string {
     const uint64_t id = ids[Rand(ids.size())];
-    // A leader that steps down on its removal can strand the cluster: the
-    // remaining voters may not know the removal committed (they apply
-    // configurations at commit) while the removed nodes, whose logs are
-    // longer, refuse them their votes and cannot campaign themselves.
-    // etcd-io/raft behaves the same; the simulator does not remove a
-    // leader that would step down.
-    if (opts_.step_down_on_removal && id == leader)
-      return absl::StrCat("v", id);
     if (is(cs.voters(), id)) {
       // Remove or demote a voter, keeping at least two.
       if (cs.voters_size() <= 2) return absl::StrCat("v", id);
