@@ -110,9 +110,10 @@ std::optional<Event> Generator::Next(World& w) {
     return std::nullopt;
   }
   if (!stable_ && now_ >= chaos_end_) {
-    if (fig8_.step != 0) {
+    if (fig8_.step != 0 || isolated_leader_ != 0) {
       burst_.push_back(Make(EventType::kHeal));
       fig8_.step = 0;
+      isolated_leader_ = 0;
     }
     LivenessPhase(w);
     return Next(w);
@@ -188,10 +189,18 @@ void Generator::Clients(World& w) {
           Chance(0.5) && leader != 0 ? leader : leaders[Rand(leaders.size())];
     }
     if (stable_ && leader != 0) node = leader;
+    const uint64_t kind = Rand(10);
+    // While a deposed leader still believes it leads, some clients keep
+    // reading from it, as clients that have not noticed would: the reads a
+    // careless leader answers stale.
+    if (!stable_ && kind < 4 && leaders.size() > 1 && Chance(0.5)) {
+      for (uint64_t l : leaders) {
+        if (l != leader) node = l;
+      }
+    }
     Event e = Make(EventType::kPut, node);
     e.n = c;
     e.key = absl::StrCat("k", Rand(keys_));
-    const uint64_t kind = Rand(10);
     if (kind < 4) {
       e.type = EventType::kGet;
     } else if (kind < 7) {
@@ -222,6 +231,11 @@ void Generator::Crash(World& w, uint64_t id) {
 void Generator::Faults(World& w) {
   // A schedule in progress plays alone.
   if (Figure8(w) || fig8_.step != 0) return;
+  if (isolated_leader_ != 0) {
+    if (now_ < isolated_since_ + 40 * kTick) return;
+    burst_.push_back(Make(EventType::kHeal));
+    isolated_leader_ = 0;
+  }
   const double f = fault_rate_;
   const uint64_t leader = w.leader();
   const std::vector<uint64_t> ids = w.ids();
@@ -263,6 +277,19 @@ void Generator::Faults(World& w) {
     burst_.push_back(std::move(e));
   }
   if (leader != 0 && p(0.004)) PartialReplicationCrash(w, leader);
+  if (leader != 0 && p(0.006)) {
+    // Cut the leader off from everyone (Jepsen's partition-leader), and
+    // hold the partition while the others elect a new leader and it
+    // commits: the deposed leader may not know yet, and clients may still
+    // read from it.
+    std::vector<uint64_t> rest;
+    for (uint64_t id : ids) {
+      if (id != leader) rest.push_back(id);
+    }
+    Split({{leader}, rest});
+    isolated_leader_ = leader;
+    isolated_since_ = now_;
+  }
   // A new leader dies young: before the entry of its own term reaches a
   // majority, while entries of earlier terms it replicates may already
   // count as committed to a careless commit rule (Raft's Figure 8). Each
@@ -431,6 +458,22 @@ bool Generator::Figure8(World& w) {
 void Generator::ConfChange(World& w, uint64_t leader) {
   const raftpb::ConfState cs = w.config();
   const std::vector<uint64_t> ids = w.ids();
+  // Like etcd's strict reconfiguration check, the operator changes the
+  // membership only while every live member has caught up with the current
+  // configuration. (Stacking changes while members lag far behind leaves
+  // them in configurations so old that they campaign among nodes that no
+  // longer count, and can stall the cluster for good, in etcd-io/raft and
+  // craft alike.)
+  for (uint64_t id : ids) {
+    const bool member = std::find(cs.voters().begin(), cs.voters().end(), id) !=
+                            cs.voters().end() ||
+                        std::find(cs.learners().begin(), cs.learners().end(),
+                                  id) != cs.learners().end();
+    if (member && w.alive(id) &&
+        w.config(id).SerializeAsString() != cs.SerializeAsString()) {
+      return;
+    }
+  }
   Event e = Make(EventType::kConfChange, leader);
   if (cs.voters_outgoing_size() > 0) {
     // In a joint configuration: leave it (explicitly entered ones need it).

@@ -92,6 +92,9 @@ class Generator {
     std::vector<uint64_t> voters;
   } fig8_;
   double figure8_ = 0;  // per tick, starting the schedule when idle
+  // A leader cut off from everyone, and since when (0: none).
+  uint64_t isolated_leader_ = 0;
+  uint64_t isolated_since_ = 0;
   // When each (term, leader) was first seen leading.
   std::map<std::pair<uint64_t, uint64_t>, uint64_t> leader_since_;
   // How this seed's faults look.

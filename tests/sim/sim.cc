@@ -20,6 +20,7 @@ void Note(RunResult& r, const World& w, const Event& e) {
 RunResult RunSeed(uint64_t seed, uint64_t ticks, const World::Trace& trace) {
   RunResult r;
   r.options = ClusterOptionsForSeed(seed);
+  if (trace) trace(absl::StrCat("# seed ", seed, ": ", r.options.Describe()));
   World w(r.options, trace);
   Generator g(seed, r.options, ticks);
   while (!w.failed()) {
