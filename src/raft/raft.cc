@@ -1271,6 +1271,17 @@ absl::Status Raft::StepCandidate(raftpb::Message& m) {
       case quorum::kVoteWon:
         if (state_ == StateType::kPreCandidate) {
           Campaign(CampaignType::kElection);
+        } else if (!trk_.votes().contains(id_)) {
+          // The others elected us, but our own vote (and with it the term)
+          // is not durable yet: its response arrives once it is (with
+          // asynchronous storage writes, possibly after theirs). A leader
+          // that crashed before that could come back in the old term, win
+          // this term a second time and append different entries at the
+          // same index and term: log matching broken, as the simulator
+          // found. Leading waits for our own vote.
+          logger_->Debugf(
+              "%x has a quorum of votes at term %d; waiting for its own", id_,
+              term_);
         } else {
           BecomeLeader();
           BcastAppend();

@@ -3,7 +3,9 @@
 
 #include <set>
 
+#include "craft/capturing_logger.h"
 #include "craft/describe.h"
+#include "craft/memory_storage.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "support/cluster.h"
@@ -270,6 +272,43 @@ TEST(ElectionTest, ARemovedNodeTellsAStrandedCandidateWhatIsCommitted) {
     c.Stabilize();
   }
   EXPECT_EQ(c.State(2), StateType::kLeader);
+}
+
+// Found by the simulator, and shared with etcd-io/raft: with asynchronous
+// storage writes a candidate could win on the others' votes before its own
+// vote, and with it its term, was durable. It led, sent entries of that
+// term, crashed before the write, came back in the old term, won the same
+// term again and appended different entries at the same index and term.
+TEST(ElectionTest, ACandidateLeadsOnlyOnceItsOwnVoteIsDurable) {
+  MemoryStorage storage;
+  raftpb::Snapshot snap = ::craft::testing::SnapshotAt(1, 1);
+  for (uint64_t id : {1, 2, 3}) {
+    snap.mutable_metadata()->mutable_conf_state()->add_voters(id);
+  }
+  ASSERT_TRUE(storage.ApplySnapshot(snap).ok());
+  CapturingLogger logger(LogLevel::kError);
+  std::unique_ptr<RawNode> n =
+      *RawNode::Create(Config{.id = 1,
+                              .storage = &storage,
+                              .async_storage_writes = true,
+                              .logger = &logger});
+  ASSERT_TRUE(n->Campaign().ok());
+  std::vector<raftpb::Message> own;  // held back: the write is slow
+  Ready rd = n->GetReady();
+  for (const raftpb::Message& m : rd.messages) {
+    if (m.to() != kLocalAppendThread) continue;
+    for (const raftpb::Message& r : m.responses()) own.push_back(r);
+  }
+  const uint64_t term = n->GetBasicStatus().hard_state.term();
+  for (uint64_t voter : {2, 3}) {
+    raftpb::Message grant =
+        ::craft::testing::Msg(raftpb::MsgVoteResp, voter, 1, term);
+    ASSERT_TRUE(n->Step(grant).ok());
+  }
+  EXPECT_EQ(n->GetBasicStatus().soft_state.raft_state, StateType::kCandidate)
+      << "leads before its own vote is durable";
+  for (raftpb::Message& r : own) ASSERT_TRUE(n->Step(r).ok());
+  EXPECT_EQ(n->GetBasicStatus().soft_state.raft_state, StateType::kLeader);
 }
 
 TEST(ElectionTest, LearnersNeverCampaign) {
