@@ -21,7 +21,8 @@ enum class ReadOnlyOption {
   // The leader answers from its lease (CheckQuorum must be on) while a
   // quorum heard from it within the last 3/4 of an election timeout, and
   // confirms with a heartbeat round like kSafe otherwise. Relies on the
-  // nodes' tick rates differing by less than about 14%. (Unlike
+  // nodes' tick rates each staying within about 12% of true time (with the
+  // default election tick; see src/raft/lease.h). (Unlike
   // etcd-io/raft, whose lease can outlive the followers' promise not to
   // elect another leader by up to an election timeout.) A node restarting
   // with a term keeps that promise too: it grants no vote during its first

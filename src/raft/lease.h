@@ -9,8 +9,12 @@
 // leader can be elected before those followers' election timeouts run out:
 // the leader may serve reads until tick T + lease_ticks, with lease_ticks a
 // margin short of the election timeout for clocks that run at different
-// rates (with a lease of 3/4 of the election timeout, rates may differ by
-// about 14%).
+// rates. The lease is 3/4 of the election timeout: a leader's lease ends
+// lease_ticks of its ticks after the evidence, while a follower grants no
+// vote until election_tick of its own ticks (at least election_tick - 1
+// tick periods) have passed since: with the default election tick of 10 (a
+// lease of 7 ticks) the rates may differ by a factor of 9/7, each clock
+// within about 12% of true time.
 //
 // The evidence must say when the follower heard from the leader, not when
 // the leader heard back: a response may have been delayed, and the

@@ -149,7 +149,7 @@ Raft::Raft(const Config& c, RaftLog log, Logger* logger)
       disable_conf_change_validation_(c.disable_conf_change_validation),
       read_only_(c.read_only_option),
       // A lease lasts 3/4 of the election timeout (see LeaderLease).
-      lease_(std::max(1, c.election_tick - c.election_tick / 4)),
+      lease_(std::max(1, c.election_tick * 3 / 4)),
       check_quorum_(c.check_quorum),
       pre_vote_(c.pre_vote),
       heartbeat_timeout_(c.heartbeat_tick),
@@ -767,16 +767,22 @@ absl::Status Raft::Step(raftpb::Message m) {
       }
     }
   } else if (m.term() < term_) {
-    if ((check_quorum_ || pre_vote_ || !Promotable()) &&
+    const bool stranded =
+        lead_ == kNone && !trk_.config().voters.Contains(m.from());
+    if ((check_quorum_ || pre_vote_ || !Promotable() || stranded) &&
         (m.type() == raftpb::MsgHeartbeat || m.type() == raftpb::MsgApp)) {
       // A leader of an older term is still around, perhaps because this node
       // advanced its term while partitioned. It would learn of the new term
       // from our vote requests, but not with CheckQuorum or PreVote (which
-      // keep those from disrupting it), and not when this node cannot
-      // campaign (a learner, or a voter that has not yet applied the change
-      // that made it one): then, as the simulator found, the cluster stalls
-      // for good. So tell it: the response carries our term and makes it
-      // step down.
+      // keep those from disrupting it), not when this node cannot campaign
+      // (a learner, or a voter that has not yet applied the change that made
+      // it one), and not when our configuration, older than the leader's,
+      // does not count the leader as a voter (we never ask it) and our term
+      // has no leader either: then, as the simulator found, the cluster
+      // stalls for good. So tell it: the response carries our term and makes
+      // it step down. (With a leader of our term in a configuration without
+      // the sender, the sender was most likely removed: etcd-io/raft ignores
+      // it, and so do we.)
       Send(NewMessage(raftpb::MsgAppResp, m.from()));
     } else if (m.type() == raftpb::MsgPreVote ||
                (m.type() == raftpb::MsgVote &&
