@@ -1,6 +1,7 @@
 #include "craft/confchange/conversions.h"
 
 #include <cstdint>
+#include <optional>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -65,10 +66,83 @@ bool LeaveJoint(const raftpb::ConfChangeV2& cc) {
          cc.changes_size() == 0;
 }
 
+namespace {
+
+// The white space Go's unicode.IsSpace knows: etcd trims the text with
+// strings.TrimSpace, which removes these runes (UTF-8 encoded) from both
+// ends.
+bool IsGoSpace(uint32_t r) {
+  switch (r) {
+    case '\t':
+    case '\n':
+    case '\v':
+    case '\f':
+    case '\r':
+    case ' ':
+    case 0x85:
+    case 0xA0:
+    case 0x1680:
+    case 0x2028:
+    case 0x2029:
+    case 0x202F:
+    case 0x205F:
+    case 0x3000:
+      return true;
+    default:
+      return r >= 0x2000 && r <= 0x200A;
+  }
+}
+
+// The rune UTF-8 encodes in `s` (whole), or nothing if `s` is not exactly
+// one valid encoding of a rune of up to three bytes (every space is).
+std::optional<uint32_t> DecodeRune(absl::string_view s) {
+  const auto b = [&](size_t i) { return static_cast<uint8_t>(s[i]); };
+  if (s.size() == 1 && b(0) < 0x80) return b(0);
+  if (s.size() == 2 && (b(0) & 0xE0) == 0xC0 && (b(1) & 0xC0) == 0x80) {
+    const uint32_t r = ((b(0) & 0x1Fu) << 6) | (b(1) & 0x3Fu);
+    if (r >= 0x80) return r;
+  }
+  if (s.size() == 3 && (b(0) & 0xF0) == 0xE0 && (b(1) & 0xC0) == 0x80 &&
+      (b(2) & 0xC0) == 0x80) {
+    const uint32_t r =
+        ((b(0) & 0x0Fu) << 12) | ((b(1) & 0x3Fu) << 6) | (b(2) & 0x3Fu);
+    if (r >= 0x800 && (r < 0xD800 || r > 0xDFFF)) return r;
+  }
+  return std::nullopt;
+}
+
+absl::string_view TrimGoSpace(absl::string_view s) {
+  for (bool trimmed = true; trimmed && !s.empty();) {
+    trimmed = false;
+    for (size_t n = 1; n <= 3 && n <= s.size(); ++n) {
+      std::optional<uint32_t> r = DecodeRune(s.substr(0, n));
+      if (r && IsGoSpace(*r)) {
+        s.remove_prefix(n);
+        trimmed = true;
+        break;
+      }
+    }
+  }
+  for (bool trimmed = true; trimmed && !s.empty();) {
+    trimmed = false;
+    for (size_t n = 1; n <= 3 && n <= s.size(); ++n) {
+      std::optional<uint32_t> r = DecodeRune(s.substr(s.size() - n));
+      if (r && IsGoSpace(*r)) {
+        s.remove_suffix(n);
+        trimmed = true;
+        break;
+      }
+    }
+  }
+  return s;
+}
+
+}  // namespace
+
 absl::StatusOr<std::vector<raftpb::ConfChangeSingle>> ParseConfChanges(
     absl::string_view s) {
   std::vector<raftpb::ConfChangeSingle> changes;
-  s = absl::StripAsciiWhitespace(s);
+  s = TrimGoSpace(s);
   if (s.empty()) return changes;
   for (absl::string_view tok : absl::StrSplit(s, ' ')) {
     if (tok.size() < 2) {

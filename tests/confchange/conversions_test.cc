@@ -76,6 +76,14 @@ TEST(ConversionsTest, ParseConfChanges) {
   ccs = ParseConfChanges(" \t ");
   ASSERT_TRUE(ccs.ok());
   EXPECT_TRUE(ccs->empty());
+
+  // Like Go's strings.TrimSpace, the ends lose Unicode white space too (no-
+  // break space, ideographic space, NEL...), but nothing else.
+  ccs = ParseConfChanges("\u3000v1 l2\u00a0\u0085\u2009");
+  ASSERT_TRUE(ccs.ok()) << ccs.status();
+  EXPECT_EQ(DescribeConfChanges(*ccs), "v1 l2");
+  EXPECT_FALSE(ParseConfChanges("v1\u200b").ok());  // zero width: not space
+  EXPECT_FALSE(ParseConfChanges("v1\xa0").ok());    // a stray byte
 }
 
 TEST(ConversionsTest, ParseErrors) {

@@ -44,8 +44,9 @@ raftpb::ConfChangeV2 Canonical(raftpb::ConfChangeV2 cc);
 
 // ParseConfChanges parses space-separated tokens <op><id>, op one of v
 // (AddNode), l (AddLearnerNode), r (RemoveNode), u (UpdateNode), id a
-// decimal uint64; surrounding whitespace is ignored and an empty string
-// yields no changes. Errors carry etcd's texts: "unknown token <tok>" for a
+// decimal uint64; surrounding white space (Go's unicode.IsSpace, as etcd
+// trims it) is ignored and an empty string yields no changes. Errors carry
+// etcd's texts: "unknown token <tok>" for a
 // token shorter than two bytes (two consecutive spaces make an empty one),
 // "unknown input: <tok>" for another op, and Go's ParseUint error (e.g.
 // `strconv.ParseUint: parsing "x": invalid syntax`) for a bad id.
