@@ -37,10 +37,12 @@ Generator::Generator(uint64_t seed, const ClusterOptions& opts, uint64_t ticks)
     : rng_(seed * 0xbf58476d1ce4e5b9ULL + 1),
       opts_(opts),
       chaos_end_(ticks * kTick) {
-  // Clock skew: each node's tick takes 100 +- up to 15 time units (lease
-  // reads assume the skew is bounded; it is).
+  // Clock skew: each node's tick takes 100 +- up to 15 time units; with
+  // lease-based reads, which assume tick rates within about 12% of true
+  // time (see src/raft/lease.h), +- up to 10.
+  const uint64_t skew = opts_.lease_reads ? 10 : 15;
   for (uint64_t id = 1; id <= static_cast<uint64_t>(opts_.nodes); ++id) {
-    tick_period_[id] = kTick - 15 + Rand(31);
+    tick_period_[id] = kTick - skew + Rand(2 * skew + 1);
     At(Rand(kTick), {Action::kTick, id, {}});
   }
   static constexpr double kDrop[] = {0, 0.02, 0.05, 0.15};
@@ -177,8 +179,11 @@ std::optional<Event> Generator::Next(World& w) {
 void Generator::Clients(World& w) {
   const uint64_t leader = w.leader();
   const std::vector<uint64_t> leaders = w.leaders();
+  // While a leader is cut off, clients press harder: the moments after the
+  // others elect a new leader, while the old one may still answer, are few.
+  const double rate = isolated_leader_ != 0 ? 0.5 : 0.15;
   for (int c = 1; c <= clients_; ++c) {
-    if (w.client_busy(c) || !Chance(0.15)) continue;
+    if (w.client_busy(c) || !Chance(rate)) continue;
     // Most requests go to a node that believes it leads (a client may not
     // have noticed that its leader was deposed, and a deposed leader may
     // not have noticed either); the rest to any node, which forwards them
@@ -200,7 +205,8 @@ void Generator::Clients(World& w) {
     }
     Event e = Make(EventType::kPut, node);
     e.n = c;
-    e.key = absl::StrCat("k", Rand(keys_));
+    // ... and on one key, so that a read there can miss a write.
+    e.key = absl::StrCat("k", isolated_leader_ != 0 ? 0 : Rand(keys_));
     if (kind < 4) {
       e.type = EventType::kGet;
     } else if (kind < 7) {
@@ -277,7 +283,7 @@ void Generator::Faults(World& w) {
     burst_.push_back(std::move(e));
   }
   if (leader != 0 && p(0.004)) PartialReplicationCrash(w, leader);
-  if (leader != 0 && p(0.006)) {
+  if (leader != 0 && p(opts_.lease_reads ? 0.012 : 0.006)) {
     // Cut the leader off from everyone (Jepsen's partition-leader), and
     // hold the partition while the others elect a new leader and it
     // commits: the deposed leader may not know yet, and clients may still

@@ -494,12 +494,14 @@ void World::NoteDurable(Node& n) {
 
 void World::RestoreStateMachine(Node& n, const raftpb::Snapshot& s) {
   absl::StatusOr<KvStore> kv = KvStore::Restore(s.data());
-  if (!kv.ok()) {
+  if (!kv.ok() && !opts_.byzantine) {
     Fail(absl::StrCat("node ", n.id,
                       " got an unreadable snapshot: ", kv.status().message()));
     return;
   }
-  n.kv = *std::move(kv);
+  // (A forged snapshot's data may be anything: the application makes do
+  // with an empty state.)
+  n.kv = kv.ok() ? *std::move(kv) : KvStore();
   n.applied = s.metadata().index();
   n.conf = s.metadata().conf_state();
 }
@@ -965,7 +967,17 @@ void World::Raw(const Event& e) {
   raftpb::Message m;
   if (!m.ParseFromString(absl::HexStringToBytes(e.text))) return;
   m.set_to(e.node);
-  (void)N(e.node).rn->StepFromPeer(std::move(m));
+  RawNode& rn = *N(e.node).rn;
+  const BasicStatus before = rn.GetBasicStatus();
+  const std::string text = DescribeMessage(m);
+  if (rn.StepFromPeer(std::move(m)).ok()) return;
+  // Whatever it was, a refused message changes nothing.
+  const BasicStatus after = rn.GetBasicStatus();
+  if (!HardStateEqual(before.hard_state, after.hard_state) ||
+      !(before.soft_state == after.soft_state)) {
+    Fail(absl::StrCat("node ", e.node,
+                      " refused a message but changed its state: ", text));
+  }
 }
 
 // ---------------------------------------------------------------------------
