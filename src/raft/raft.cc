@@ -149,7 +149,7 @@ Raft::Raft(const Config& c, RaftLog log, Logger* logger)
       disable_conf_change_validation_(c.disable_conf_change_validation),
       read_only_(c.read_only_option),
       // A lease lasts 3/4 of the election timeout (see LeaderLease).
-      lease_(std::max(1, c.election_tick * 3 / 4)),
+      lease_(std::max<int>(1, int64_t{c.election_tick} * 3 / 4)),
       check_quorum_(c.check_quorum),
       pre_vote_(c.pre_vote),
       heartbeat_timeout_(c.heartbeat_tick),
