@@ -51,13 +51,13 @@ class BenchCluster {
           (void)storages_[i]->SetHardState(rd.hard_state);
         }
         (void)storages_[i]->Append(std::move(rd.entries));
-        for (raftpb::Message& m : rd.messages) queue_.push_back(std::move(m));
+        for (Message& m : rd.messages) queue_.push_back(std::move(m));
         applied_ += rd.committed_entries.size();
         n.Advance();
       }
       while (!queue_.empty()) {
         progress = true;
-        raftpb::Message m = std::move(queue_.front());
+        Message m = std::move(queue_.front());
         queue_.pop_front();
         (void)nodes_[m.to() - 1]->Step(std::move(m));
       }
@@ -77,7 +77,7 @@ class BenchCluster {
   CapturingLogger logger_;
   std::vector<std::unique_ptr<MemoryStorage>> storages_;
   std::vector<std::unique_ptr<RawNode>> nodes_;
-  std::deque<raftpb::Message> queue_;
+  std::deque<Message> queue_;
   uint64_t applied_ = 0;
 };
 

@@ -14,10 +14,10 @@ void BM_MemoryStorageAppend(benchmark::State& state) {
   MemoryStorage s;
   uint64_t next = 1;
   for (auto _ : state) {
-    std::vector<raftpb::Entry> batch;
+    std::vector<Entry> batch;
     batch.reserve(16);
     for (int i = 0; i < 16; ++i) {
-      raftpb::Entry e = MakeEntry(next++, 1);
+      Entry e = MakeEntry(next++, 1);
       e.set_data(data);
       batch.push_back(std::move(e));
     }

@@ -13,8 +13,8 @@ namespace {
 using ::craft::testing::DataEntry;
 using ::craft::testing::Msg;
 
-raftpb::Entry ConfChangeV2Entry(uint64_t index, uint64_t term,
-                                const std::string& changes_spec) {
+Entry ConfChangeV2Entry(uint64_t index, uint64_t term,
+                        const std::string& changes_spec) {
   raftpb::ConfChangeV2 cc;
   for (size_t i = 0; i + 1 < changes_spec.size(); i += 2) {
     raftpb::ConfChangeSingle* c = cc.add_changes();
@@ -33,7 +33,7 @@ raftpb::Entry ConfChangeV2Entry(uint64_t index, uint64_t term,
     }
     c->set_node_id(changes_spec[i + 1] - '0');
   }
-  raftpb::Entry e = MakeEntry(index, term, raftpb::EntryConfChangeV2);
+  Entry e = MakeEntry(index, term, raftpb::EntryConfChangeV2);
   e.set_data(cc.SerializeAsString());
   return e;
 }
@@ -276,7 +276,7 @@ TEST(DescribeTest, Entries) {
   raftpb::ConfChange v1;
   v1.set_type(raftpb::ConfChangeRemoveNode);
   v1.set_node_id(3);
-  raftpb::Entry e = MakeEntry(21, 4, raftpb::EntryConfChange);
+  Entry e = MakeEntry(21, 4, raftpb::EntryConfChange);
   e.set_data(v1.SerializeAsString());
   EXPECT_EQ(DescribeEntry(e), "4/21 EntryConfChange r3");
 
@@ -290,7 +290,7 @@ TEST(DescribeTest, Entries) {
 }
 
 TEST(DescribeTest, SimpleMessages) {
-  raftpb::Message m = Msg(raftpb::MsgAppResp, 2, 1, 4);
+  Message m = Msg(raftpb::MsgAppResp, 2, 1, 4);
   m.set_index(17);
   EXPECT_EQ(DescribeMessage(m), "2->1 MsgAppResp Term:4 Log:0/17");
 
@@ -323,7 +323,7 @@ TEST(DescribeTest, SimpleMessages) {
 }
 
 TEST(DescribeTest, MultiEntryMessage) {
-  raftpb::Message m = Msg(raftpb::MsgApp, 1, 3, 4);
+  Message m = Msg(raftpb::MsgApp, 1, 3, 4);
   m.set_log_term(4);
   m.set_index(15);
   m.set_commit(15);
@@ -337,7 +337,7 @@ TEST(DescribeTest, MultiEntryMessage) {
 }
 
 TEST(DescribeTest, MessagesWithResponses) {
-  raftpb::Message m = Msg(raftpb::MsgStorageAppend, 1, kLocalAppendThread, 5);
+  Message m = Msg(raftpb::MsgStorageAppend, 1, kLocalAppendThread, 5);
   m.set_commit(16);
   m.set_vote(1);
   *m.add_responses() = Msg(raftpb::MsgVoteResp, 1, 1, 5);
@@ -347,11 +347,10 @@ TEST(DescribeTest, MessagesWithResponses) {
             "  1->1 MsgVoteResp Term:5 Log:0/0\n"
             "]");
 
-  raftpb::Message apply = Msg(raftpb::MsgStorageApply, 1, kLocalApplyThread, 0);
+  Message apply = Msg(raftpb::MsgStorageApply, 1, kLocalApplyThread, 0);
   *apply.add_entries() = DataEntry(16, 4, "a");
   *apply.add_entries() = DataEntry(17, 4, "b");
-  raftpb::Message resp =
-      Msg(raftpb::MsgStorageApplyResp, kLocalApplyThread, 1, 0);
+  Message resp = Msg(raftpb::MsgStorageApplyResp, kLocalApplyThread, 1, 0);
   *resp.mutable_entries() = apply.entries();
   *apply.add_responses() = resp;
   EXPECT_EQ(DescribeMessage(apply),
@@ -367,13 +366,12 @@ TEST(DescribeTest, MessagesWithResponses) {
 }
 
 TEST(DescribeTest, MessagesWithSnapshots) {
-  raftpb::Message m = Msg(raftpb::MsgStorageAppend, 2, kLocalAppendThread, 4);
+  Message m = Msg(raftpb::MsgStorageAppend, 2, kLocalAppendThread, 4);
   m.set_commit(20);
   *m.mutable_snapshot() = Snap(20, 4);
-  raftpb::Message r1 = Msg(raftpb::MsgAppResp, 2, 1, 4);
+  Message r1 = Msg(raftpb::MsgAppResp, 2, 1, 4);
   r1.set_index(20);
-  raftpb::Message r2 =
-      Msg(raftpb::MsgStorageAppendResp, kLocalAppendThread, 2, 4);
+  Message r2 = Msg(raftpb::MsgStorageAppendResp, kLocalAppendThread, 2, 4);
   *r2.mutable_snapshot() = Snap(20, 4);
   *m.add_responses() = r1;
   *m.add_responses() = r2;
@@ -393,7 +391,7 @@ TEST(DescribeTest, MessagesWithSnapshots) {
                 "]");
 
   // An empty snapshot (index 0) is not shown.
-  raftpb::Message snap = Msg(raftpb::MsgSnap, 1, 3, 2);
+  Message snap = Msg(raftpb::MsgSnap, 1, 3, 2);
   snap.mutable_snapshot();
   EXPECT_EQ(DescribeMessage(snap), "1->3 MsgSnap Term:2 Log:0/0");
 }
@@ -508,7 +506,7 @@ TEST(DescribeTest, Ready) {
   rd.entries.push_back(MakeEntry(18, 5));
   *rd.snapshot.mutable_metadata() = Snap(16, 4).metadata();
   rd.committed_entries.push_back(DataEntry(17, 4, "x"));
-  raftpb::Message m = Msg(raftpb::MsgAppResp, 3, 2, 5);
+  Message m = Msg(raftpb::MsgAppResp, 3, 2, 5);
   m.set_index(18);
   rd.messages.push_back(m);
   EXPECT_EQ(DescribeReady(rd),

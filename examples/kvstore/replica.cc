@@ -7,8 +7,8 @@
 
 namespace kvstore {
 
-using craft::raftpb::Entry;
-using craft::raftpb::Message;
+using craft::Entry;
+using craft::Message;
 
 void Network::Add(Replica* r) { replicas_.push_back(r); }
 
@@ -174,7 +174,7 @@ absl::Status Replica::HandleReady(craft::Ready& rd) {
   for (const Entry& e : rd.committed_entries) {
     if (e.type() == craft::raftpb::EntryConfChange) {
       craft::raftpb::ConfChange cc;
-      if (!cc.ParseFromString(e.data())) {
+      if (!cc.ParseFromString(e.data().ToString())) {
         return absl::DataLossError("corrupt conf change");
       }
       absl::StatusOr<craft::raftpb::ConfState> cs = node()->ApplyConfChange(cc);
@@ -183,7 +183,8 @@ absl::Status Replica::HandleReady(craft::Ready& rd) {
     }
     if (e.index() <= store_.applied_index()) continue;  // replayed
     const bool command = e.type() == craft::raftpb::EntryNormal;
-    (void)store_.Apply(e.index(), command ? e.data() : "");
+    (void)store_.Apply(e.index(),
+                       command ? e.data().view() : absl::string_view());
   }
   // Snapshot and compact now and then, so the log stays short.
   const uint64_t applied = store_.applied_index();

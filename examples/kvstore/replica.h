@@ -31,7 +31,7 @@ class Replica;
 class Network {
  public:
   void Add(Replica* r);
-  void Send(std::vector<craft::raftpb::Message> msgs);
+  void Send(std::vector<craft::Message> msgs);
 
  private:
   std::vector<Replica*> replicas_;  // index id-1; fixed once running
@@ -66,7 +66,7 @@ class Replica {
   const KvStore& store() const { return store_; }
   // How many snapshots from the leader this replica has installed.
   int snapshots_installed() const { return snapshots_installed_; }
-  void Deliver(craft::raftpb::Message m);
+  void Deliver(craft::Message m);
 
  private:
   void Loop();

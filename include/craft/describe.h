@@ -31,9 +31,9 @@ std::string QuoteData(absl::string_view data);
 std::string DescribeNodeId(uint64_t id);
 
 // "3/17 EntryNormal \"data\"", "4/20 EntryConfChangeV2 v4 l5 r2".
-std::string DescribeEntry(const raftpb::Entry& e);
+std::string DescribeEntry(const Entry& e);
 // One entry per line, each followed by a newline.
-std::string DescribeEntries(absl::Span<const raftpb::Entry> ents);
+std::string DescribeEntries(absl::Span<const Entry> ents);
 
 // "v4 l5 r2 u1": the changes of a ConfChangeV2.
 std::string DescribeConfChanges(
@@ -44,8 +44,7 @@ std::string DescribeConfChanges(
 
 // "1->2 MsgApp Term:4 Log:4/15 Commit:15 Entries:[...]"; no trailing
 // newline. Multi-line parts are indented by `indent` plus two spaces.
-std::string DescribeMessage(const raftpb::Message& m,
-                            absl::string_view indent = "");
+std::string DescribeMessage(const Message& m, absl::string_view indent = "");
 
 // "Term:4 Vote:2 Commit:17" (Vote omitted when 0).
 std::string DescribeHardState(const raftpb::HardState& hs);

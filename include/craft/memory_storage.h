@@ -27,8 +27,8 @@ class MemoryStorage : public Storage {
   MemoryStorage& operator=(const MemoryStorage&) = delete;
 
   absl::StatusOr<craft::InitialState> InitialState() const override;
-  absl::StatusOr<std::vector<raftpb::Entry>> Entries(
-      uint64_t lo, uint64_t hi, uint64_t max_size) const override;
+  absl::StatusOr<std::vector<Entry>> Entries(uint64_t lo, uint64_t hi,
+                                             uint64_t max_size) const override;
   absl::StatusOr<uint64_t> Term(uint64_t i) const override;
   absl::StatusOr<uint64_t> LastIndex() const override;
   absl::StatusOr<uint64_t> FirstIndex() const override;
@@ -59,8 +59,8 @@ class MemoryStorage : public Storage {
   // overlap the log replace the overlapping suffix (the application persists
   // what the leader overwrote); entries already compacted are skipped.
   // InvalidArgument if they would leave a gap after the last index.
-  absl::Status Append(absl::Span<const raftpb::Entry> entries);
-  absl::Status Append(std::vector<raftpb::Entry>&& entries);
+  absl::Status Append(absl::Span<const Entry> entries);
+  absl::Status Append(std::vector<Entry>&& entries);
 
  private:
   // The *Locked methods require mu_ (shared for reads).
@@ -76,7 +76,7 @@ class MemoryStorage : public Storage {
   raftpb::Snapshot snapshot_;     // guarded by mu_
   // ents_[0] is a dummy entry holding the index and term of the last
   // compacted entry (the snapshot's); the real entries follow.
-  std::vector<raftpb::Entry> ents_;  // guarded by mu_
+  std::vector<Entry> ents_;  // guarded by mu_
 };
 
 }  // namespace craft

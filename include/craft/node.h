@@ -55,9 +55,9 @@ class Node {
   absl::Status Propose(std::string data);
   absl::Status ProposeConfChange(const raftpb::ConfChange& cc);
   absl::Status ProposeConfChange(const raftpb::ConfChangeV2& cc);
-  absl::Status Step(raftpb::Message m);
+  absl::Status Step(Message m);
   // For messages decoded from the network (see RawNode::StepFromPeer).
-  absl::Status StepFromPeer(raftpb::Message m);
+  absl::Status StepFromPeer(Message m);
 
   // WaitReady blocks until a Ready can be handed out and returns it;
   // nullopt when the node is stopped or `timeout` passes first.

@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <limits>
 
+#include "craft/entry.h"
+#include "craft/message.h"
 #include "craft/raftpb.pb.h"
 
 namespace craft {
@@ -43,23 +45,23 @@ inline constexpr uint64_t kMaxIndex = std::numeric_limits<int64_t>::max();
 // EntrySize is an entry's encoded size, the unit of every byte budget that
 // limits how many entries travel together (max-size-per-msg, the committed
 // entries of one Ready).
-inline uint64_t EntrySize(const raftpb::Entry& e) { return e.ByteSizeLong(); }
+inline uint64_t EntrySize(const Entry& e) { return e.EncodedSize(); }
 
 // PayloadSize is the size of an entry's data alone, the unit of the
 // uncommitted-log and in-flight byte limits.
-inline uint64_t PayloadSize(const raftpb::Entry& e) { return e.data().size(); }
+inline uint64_t PayloadSize(const Entry& e) { return e.data().size(); }
 
 // The sums of EntrySize and PayloadSize over a list of entries.
 template <typename Entries>
 uint64_t EntriesSize(const Entries& ents) {
   uint64_t s = 0;
-  for (const raftpb::Entry& e : ents) s += EntrySize(e);
+  for (const Entry& e : ents) s += EntrySize(e);
   return s;
 }
 template <typename Entries>
 uint64_t PayloadsSize(const Entries& ents) {
   uint64_t s = 0;
-  for (const raftpb::Entry& e : ents) s += PayloadSize(e);
+  for (const Entry& e : ents) s += PayloadSize(e);
   return s;
 }
 
@@ -96,9 +98,9 @@ inline bool HardStateEqual(const raftpb::HardState& a,
 
 // MakeEntry builds an entry with every scalar field present, as etcd encodes
 // them.
-inline raftpb::Entry MakeEntry(uint64_t index, uint64_t term,
-                               raftpb::EntryType type = raftpb::EntryNormal) {
-  raftpb::Entry e;
+inline Entry MakeEntry(uint64_t index, uint64_t term,
+                       raftpb::EntryType type = raftpb::EntryNormal) {
+  Entry e;
   e.set_term(term);
   e.set_index(index);
   e.set_type(type);

@@ -99,7 +99,7 @@ class RawNode {
   // for responses from nodes outside the configuration; InvalidArgument for
   // malformed messages; ProposalDropped for a forwarded proposal the leader
   // cannot accept.
-  absl::Status Step(raftpb::Message m);
+  absl::Status Step(Message m);
 
   // StepFromPeer is Step for a message that arrived from the network: it
   // also refuses the storage threads' responses, whatever sender they name.
@@ -108,7 +108,7 @@ class RawNode {
   // acknowledge writes that never happened; a transport that decodes bytes
   // from peers must therefore step them with StepFromPeer (or drop every
   // message whose `from` is kLocalAppendThread or kLocalApplyThread).
-  absl::Status StepFromPeer(raftpb::Message m);
+  absl::Status StepFromPeer(Message m);
 
   // HasReady reports whether GetReady would return anything.
   bool HasReady() const;
@@ -148,10 +148,10 @@ class RawNode {
  private:
   explicit RawNode(std::unique_ptr<Raft> raft);
 
-  absl::Status StepMessage(raftpb::Message m, bool from_network);
+  absl::Status StepMessage(Message m, bool from_network);
   bool ApplyUnstableEntries() const;
   bool NeedStorageAppendRespMsg(const Ready& rd) const;
-  raftpb::Message NewStorageAppendRespMsg(const Ready& rd) const;
+  Message NewStorageAppendRespMsg(const Ready& rd) const;
 
   std::unique_ptr<Raft> raft_;
   SoftState prev_soft_state_;
@@ -159,7 +159,7 @@ class RawNode {
   // What Advance reports back to the node for the Ready handed out: the
   // self-addressed responses and the append acknowledgement, stepped in
   // order, then the application of its committed entries.
-  std::vector<raftpb::Message> steps_on_advance_;
+  std::vector<Message> steps_on_advance_;
   struct PendingApply {
     uint64_t index;
     uint64_t size;

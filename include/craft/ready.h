@@ -25,7 +25,7 @@ struct Ready {
   std::vector<ReadState> read_states;
 
   // Entries to persist before sending messages.
-  std::vector<raftpb::Entry> entries;
+  std::vector<Entry> entries;
 
   // A snapshot to persist (and restore the state machine from). Empty
   // (index 0) if there is none.
@@ -33,12 +33,12 @@ struct Ready {
 
   // Committed entries to apply to the state machine. They were persisted by
   // an earlier Ready, or by this one.
-  std::vector<raftpb::Entry> committed_entries;
+  std::vector<Entry> committed_entries;
 
   // Messages to send once the entries, hard state and snapshot above are
   // durable. With asynchronous storage writes, also the local
   // MsgStorageAppend / MsgStorageApply messages.
-  std::vector<raftpb::Message> messages;
+  std::vector<Message> messages;
 
   // Whether hard_state and entries must be synced to disk before the
   // messages are sent (false when only the commit index changed).

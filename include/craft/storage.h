@@ -38,7 +38,7 @@ class Storage {
   // EntrySize does not exceed max_size (but always at least one entry).
   // Errors: CompactedError if lo < FirstIndex(); EntryUnavailableError if the
   // range reaches past LastIndex().
-  virtual absl::StatusOr<std::vector<raftpb::Entry>> Entries(
+  virtual absl::StatusOr<std::vector<Entry>> Entries(
       uint64_t lo, uint64_t hi, uint64_t max_size) const = 0;
 
   // Term returns the term of entry i, for i in [FirstIndex()-1, LastIndex()].

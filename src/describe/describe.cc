@@ -216,7 +216,7 @@ std::string DescribeConfChanges(
   return ConfChangesString(changes);
 }
 
-std::string DescribeEntry(const raftpb::Entry& e) {
+std::string DescribeEntry(const Entry& e) {
   std::string payload;
   switch (e.type()) {
     case raftpb::EntryNormal:
@@ -224,7 +224,8 @@ std::string DescribeEntry(const raftpb::Entry& e) {
       break;
     case raftpb::EntryConfChange: {
       raftpb::ConfChange cc;
-      if (!cc.ParseFromString(e.data())) {
+      if (!cc.ParseFromArray(e.data().data(),
+                             static_cast<int>(e.data().size()))) {
         payload = "<malformed ConfChange>";
         break;
       }
@@ -236,7 +237,8 @@ std::string DescribeEntry(const raftpb::Entry& e) {
     }
     case raftpb::EntryConfChangeV2: {
       raftpb::ConfChangeV2 cc;
-      if (!cc.ParseFromString(e.data())) {
+      if (!cc.ParseFromArray(e.data().data(),
+                             static_cast<int>(e.data().size()))) {
         payload = "<malformed ConfChangeV2>";
         break;
       }
@@ -252,15 +254,13 @@ std::string DescribeEntry(const raftpb::Entry& e) {
   return out;
 }
 
-std::string DescribeEntries(absl::Span<const raftpb::Entry> ents) {
+std::string DescribeEntries(absl::Span<const Entry> ents) {
   std::string out;
-  for (const raftpb::Entry& e : ents)
-    absl::StrAppend(&out, DescribeEntry(e), "\n");
+  for (const Entry& e : ents) absl::StrAppend(&out, DescribeEntry(e), "\n");
   return out;
 }
 
-std::string DescribeMessage(const raftpb::Message& m,
-                            absl::string_view indent) {
+std::string DescribeMessage(const Message& m, absl::string_view indent) {
   std::string out = absl::StrCat(
       indent, DescribeNodeId(m.from()), "->", DescribeNodeId(m.to()), " ",
       EnumName(m.type(), MessageTypeName(m.type())), " Term:", m.term(),
@@ -273,7 +273,7 @@ std::string DescribeMessage(const raftpb::Message& m,
     absl::StrAppend(&out, " Entries:[", DescribeEntry(m.entries(0)), "]");
   } else if (m.entries_size() > 1) {
     out += " Entries:[";
-    for (const raftpb::Entry& e : m.entries()) {
+    for (const Entry& e : m.entries()) {
       absl::StrAppend(&out, "\n", indent, "  ", DescribeEntry(e));
     }
     absl::StrAppend(&out, "\n", indent, "]");
@@ -285,7 +285,7 @@ std::string DescribeMessage(const raftpb::Message& m,
   if (m.responses_size() > 0) {
     out += " Responses:[";
     const std::string inner = absl::StrCat(indent, "  ");
-    for (const raftpb::Message& r : m.responses()) {
+    for (const Message& r : m.responses()) {
       absl::StrAppend(&out, "\n", DescribeMessage(r, inner));
     }
     absl::StrAppend(&out, "\n", indent, "]");
@@ -403,7 +403,7 @@ std::string DescribeReady(const Ready& rd) {
   }
   if (!rd.messages.empty()) {
     out += "Messages:\n";
-    for (const raftpb::Message& m : rd.messages) {
+    for (const Message& m : rd.messages) {
       absl::StrAppend(&out, DescribeMessage(m), "\n");
     }
   }

@@ -18,7 +18,7 @@ struct EntryId {
   friend bool operator==(const EntryId&, const EntryId&) = default;
 };
 
-inline EntryId IdOf(const raftpb::Entry& e) { return {e.term(), e.index()}; }
+inline EntryId IdOf(const Entry& e) { return {e.term(), e.index()}; }
 
 }  // namespace craft
 

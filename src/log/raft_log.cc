@@ -44,7 +44,7 @@ std::string RaftLog::String() const {
 }
 
 absl::StatusOr<std::optional<uint64_t>> RaftLog::MaybeAppend(
-    EntryId prev, uint64_t committed, std::vector<raftpb::Entry>&& ents) {
+    EntryId prev, uint64_t committed, std::vector<Entry>&& ents) {
   if (!MatchTerm(prev)) return std::nullopt;
   for (size_t k = 0; k < ents.size(); ++k) {
     if (ents[k].index() != prev.index + 1 + k) {
@@ -71,7 +71,7 @@ absl::StatusOr<std::optional<uint64_t>> RaftLog::MaybeAppend(
   return last_new;
 }
 
-absl::StatusOr<uint64_t> RaftLog::Append(std::vector<raftpb::Entry>&& ents) {
+absl::StatusOr<uint64_t> RaftLog::Append(std::vector<Entry>&& ents) {
   if (ents.empty()) return LastIndex();
   const uint64_t after = ents.front().index() - 1;
   if (after < committed_) {
@@ -87,8 +87,8 @@ absl::StatusOr<uint64_t> RaftLog::Append(std::vector<raftpb::Entry>&& ents) {
   return LastIndex();
 }
 
-uint64_t RaftLog::FindConflict(absl::Span<const raftpb::Entry> ents) const {
-  for (const raftpb::Entry& e : ents) {
+uint64_t RaftLog::FindConflict(absl::Span<const Entry> ents) const {
+  for (const Entry& e : ents) {
     if (!MatchTerm(IdOf(e))) {
       if (e.index() <= LastIndex()) {
         logger_->Infof(
@@ -126,10 +126,10 @@ bool RaftLog::HasNextCommittedEnts(bool allow_unstable) const {
   return applying_ + 1 <= MaxAppliableIndex(allow_unstable);
 }
 
-absl::StatusOr<std::vector<raftpb::Entry>> RaftLog::NextCommittedEnts(
+absl::StatusOr<std::vector<Entry>> RaftLog::NextCommittedEnts(
     bool allow_unstable) const {
   if (!HasNextCommittedEnts(allow_unstable)) {
-    return std::vector<raftpb::Entry>();
+    return std::vector<Entry>();
   }
   const uint64_t lo = applying_ + 1;
   const uint64_t hi = MaxAppliableIndex(allow_unstable) + 1;
@@ -239,13 +239,13 @@ uint64_t RaftLog::TermOrZero(uint64_t i) const {
   return t.ok() ? *t : 0;
 }
 
-absl::StatusOr<std::vector<raftpb::Entry>> RaftLog::Entries(
-    uint64_t i, uint64_t max_size) const {
-  if (i > LastIndex()) return std::vector<raftpb::Entry>();
+absl::StatusOr<std::vector<Entry>> RaftLog::Entries(uint64_t i,
+                                                    uint64_t max_size) const {
+  if (i > LastIndex()) return std::vector<Entry>();
   return Slice(i, LastIndex() + 1, max_size);
 }
 
-absl::StatusOr<std::vector<raftpb::Entry>> RaftLog::AllEntries() const {
+absl::StatusOr<std::vector<Entry>> RaftLog::AllEntries() const {
   return Entries(FirstIndex(), kNoLimit);
 }
 
@@ -281,29 +281,28 @@ absl::Status RaftLog::CheckOutOfBounds(uint64_t lo, uint64_t hi) const {
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::vector<raftpb::Entry>> RaftLog::Slice(
-    uint64_t lo, uint64_t hi, uint64_t max_size) const {
+absl::StatusOr<std::vector<Entry>> RaftLog::Slice(uint64_t lo, uint64_t hi,
+                                                  uint64_t max_size) const {
   if (absl::Status s = CheckOutOfBounds(lo, hi); !s.ok()) return s;
-  if (lo == hi) return std::vector<raftpb::Entry>();
+  if (lo == hi) return std::vector<Entry>();
   const uint64_t offset = unstable_.offset();
   if (lo >= offset) {
-    absl::Span<const raftpb::Entry> u = unstable_.Slice(lo, hi);
-    return std::vector<raftpb::Entry>(u.begin(),
-                                      u.begin() + LimitSize(u, max_size));
+    absl::Span<const Entry> u = unstable_.Slice(lo, hi);
+    return std::vector<Entry>(u.begin(), u.begin() + LimitSize(u, max_size));
   }
   const uint64_t cut = std::min(hi, offset);
-  absl::StatusOr<std::vector<raftpb::Entry>> ents =
+  absl::StatusOr<std::vector<Entry>> ents =
       storage_->Entries(lo, cut, max_size);
   if (!ents.ok()) return ents.status();
   if (hi <= offset) return ents;
   // Storage stopped short of `cut`: the budget is spent.
   if (ents->size() < cut - lo) return ents;
   uint64_t size = 0;
-  for (const raftpb::Entry& e : *ents) size += EntrySize(e);
+  for (const Entry& e : *ents) size += EntrySize(e);
   if (size >= max_size) return ents;
   // Add the unstable entries that fit in the rest of the budget. LimitSize
   // always yields one entry; drop it if it does not fit.
-  absl::Span<const raftpb::Entry> u = unstable_.Slice(offset, hi);
+  absl::Span<const Entry> u = unstable_.Slice(offset, hi);
   size_t n = LimitSize(u, max_size - size);
   if (n == 1 && size + EntrySize(u[0]) > max_size) return ents;
   ents->insert(ents->end(), u.begin(), u.begin() + n);
@@ -312,10 +311,9 @@ absl::StatusOr<std::vector<raftpb::Entry>> RaftLog::Slice(
 
 absl::Status RaftLog::Scan(
     uint64_t lo, uint64_t hi, uint64_t page_size,
-    const std::function<absl::Status(absl::Span<const raftpb::Entry>)>& visit)
-    const {
+    const std::function<absl::Status(absl::Span<const Entry>)>& visit) const {
   while (lo < hi) {
-    absl::StatusOr<std::vector<raftpb::Entry>> page = Slice(lo, hi, page_size);
+    absl::StatusOr<std::vector<Entry>> page = Slice(lo, hi, page_size);
     if (!page.ok()) return page.status();
     if (page->empty()) {
       return absl::InternalError(

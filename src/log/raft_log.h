@@ -47,17 +47,17 @@ class RaftLog {
   // conflicts with a committed one, which a correct leader never sends; the
   // log is then unchanged.
   absl::StatusOr<std::optional<uint64_t>> MaybeAppend(
-      EntryId prev, uint64_t committed, std::vector<raftpb::Entry>&& ents);
+      EntryId prev, uint64_t committed, std::vector<Entry>&& ents);
 
   // Append adds entries following at most the last index, truncating what
   // they replace, and returns the new last index. Replacing a committed entry
   // is an error and leaves the log unchanged.
-  absl::StatusOr<uint64_t> Append(std::vector<raftpb::Entry>&& ents);
+  absl::StatusOr<uint64_t> Append(std::vector<Entry>&& ents);
 
   // FindConflict returns the index of the first entry of `ents` whose term
   // differs from the log's entry at that index, or that the log does not
   // have; 0 if the log holds them all.
-  uint64_t FindConflict(absl::Span<const raftpb::Entry> ents) const;
+  uint64_t FindConflict(absl::Span<const Entry> ents) const;
 
   // FindConflictByTerm returns the largest index <= `index` whose term is
   // <= `term`, with that term: the leader's probe can skip every entry
@@ -66,7 +66,7 @@ class RaftLog {
   std::pair<uint64_t, uint64_t> FindConflictByTerm(uint64_t index,
                                                    uint64_t term) const;
 
-  absl::Span<const raftpb::Entry> NextUnstableEnts() const {
+  absl::Span<const Entry> NextUnstableEnts() const {
     return unstable_.NextEntries();
   }
   bool HasNextUnstableEnts() const { return !NextUnstableEnts().empty(); }
@@ -78,7 +78,7 @@ class RaftLog {
   // for application, within the applying byte budget. `allow_unstable`
   // permits entries not yet durable locally (synchronous storage writes,
   // where they become durable before they are applied).
-  absl::StatusOr<std::vector<raftpb::Entry>> NextCommittedEnts(
+  absl::StatusOr<std::vector<Entry>> NextCommittedEnts(
       bool allow_unstable) const;
   bool HasNextCommittedEnts(bool allow_unstable) const;
   uint64_t MaxAppliableIndex(bool allow_unstable) const;
@@ -128,9 +128,9 @@ class RaftLog {
   uint64_t TermOrZero(uint64_t i) const;
 
   // Entries returns the entries from i to the end, within max_size bytes.
-  absl::StatusOr<std::vector<raftpb::Entry>> Entries(uint64_t i,
-                                                     uint64_t max_size) const;
-  absl::StatusOr<std::vector<raftpb::Entry>> AllEntries() const;
+  absl::StatusOr<std::vector<Entry>> Entries(uint64_t i,
+                                             uint64_t max_size) const;
+  absl::StatusOr<std::vector<Entry>> AllEntries() const;
 
   // IsUpToDate reports whether a log ending at `their` is at least as
   // up-to-date as this one (Raft §5.4.1): a later last term wins, and with
@@ -144,16 +144,15 @@ class RaftLog {
   // Slice returns the entries in [lo, hi) within max_size bytes (at least
   // one entry if the range is not empty). CompactedError if lo was
   // compacted; InvalidArgument if the range is inverted or past the end.
-  absl::StatusOr<std::vector<raftpb::Entry>> Slice(uint64_t lo, uint64_t hi,
-                                                   uint64_t max_size) const;
+  absl::StatusOr<std::vector<Entry>> Slice(uint64_t lo, uint64_t hi,
+                                           uint64_t max_size) const;
 
   // Scan calls `visit` with consecutive pages of the entries in [lo, hi),
   // each within page_size bytes (or a single entry), stopping at the first
   // error, which it returns.
   absl::Status Scan(
       uint64_t lo, uint64_t hi, uint64_t page_size,
-      const std::function<absl::Status(absl::Span<const raftpb::Entry>)>& visit)
-      const;
+      const std::function<absl::Status(absl::Span<const Entry>)>& visit) const;
 
   uint64_t committed() const { return committed_; }
   uint64_t applied() const { return applied_; }

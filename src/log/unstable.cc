@@ -28,7 +28,7 @@ std::optional<uint64_t> Unstable::MaybeTerm(uint64_t i) const {
   return entries_[i - offset_].term();
 }
 
-absl::Span<const raftpb::Entry> Unstable::NextEntries() const {
+absl::Span<const Entry> Unstable::NextEntries() const {
   const size_t in_progress = offset_in_progress_ - offset_;
   if (in_progress >= entries_.size()) return {};
   return absl::MakeConstSpan(entries_).subspan(in_progress);
@@ -86,7 +86,7 @@ void Unstable::Restore(raftpb::Snapshot s) {
   snapshot_in_progress_ = false;
 }
 
-void Unstable::TruncateAndAppend(std::vector<raftpb::Entry>&& ents) {
+void Unstable::TruncateAndAppend(std::vector<Entry>&& ents) {
   if (ents.empty()) return;
   const uint64_t from = ents.front().index();
   if (from == offset_ + entries_.size()) {
@@ -112,8 +112,7 @@ void Unstable::TruncateAndAppend(std::vector<raftpb::Entry>&& ents) {
   }
 }
 
-absl::Span<const raftpb::Entry> Unstable::Slice(uint64_t lo,
-                                                uint64_t hi) const {
+absl::Span<const Entry> Unstable::Slice(uint64_t lo, uint64_t hi) const {
   return absl::MakeConstSpan(entries_).subspan(lo - offset_, hi - lo);
 }
 

@@ -35,7 +35,7 @@ class Unstable {
   std::optional<uint64_t> MaybeTerm(uint64_t i) const;
 
   // Entries not yet handed out for writing.
-  absl::Span<const raftpb::Entry> NextEntries() const;
+  absl::Span<const Entry> NextEntries() const;
   // The snapshot, if not yet handed out for writing.
   const raftpb::Snapshot* NextSnapshot() const;
   // Marks everything currently unstable as handed out (in progress).
@@ -53,22 +53,22 @@ class Unstable {
 
   // TruncateAndAppend appends `ents` (consecutive indexes), first dropping
   // any unstable entries at or after ents[0].index().
-  void TruncateAndAppend(std::vector<raftpb::Entry>&& ents);
+  void TruncateAndAppend(std::vector<Entry>&& ents);
 
   // Slice returns the entries in [lo, hi); the caller guarantees that the
   // range lies within [offset(), offset() + entries().size()).
-  absl::Span<const raftpb::Entry> Slice(uint64_t lo, uint64_t hi) const;
+  absl::Span<const Entry> Slice(uint64_t lo, uint64_t hi) const;
 
   uint64_t offset() const { return offset_; }
   uint64_t offset_in_progress() const { return offset_in_progress_; }
   bool snapshot_in_progress() const { return snapshot_in_progress_; }
   const std::optional<raftpb::Snapshot>& snapshot() const { return snapshot_; }
-  const std::vector<raftpb::Entry>& entries() const { return entries_; }
+  const std::vector<Entry>& entries() const { return entries_; }
 
  private:
   std::optional<raftpb::Snapshot> snapshot_;
   // entries_[k] has index offset_ + k.
-  std::vector<raftpb::Entry> entries_;
+  std::vector<Entry> entries_;
   uint64_t offset_;
   bool snapshot_in_progress_ = false;
   // Entries with index < offset_in_progress_ are being written.

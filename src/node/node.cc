@@ -60,11 +60,11 @@ absl::Status Node::ProposeConfChange(const raftpb::ConfChangeV2& cc) {
   return Locked([&](RawNode& rn) { return rn.ProposeConfChange(cc); });
 }
 
-absl::Status Node::Step(raftpb::Message m) {
+absl::Status Node::Step(Message m) {
   return Locked([&](RawNode& rn) { return rn.Step(std::move(m)); });
 }
 
-absl::Status Node::StepFromPeer(raftpb::Message m) {
+absl::Status Node::StepFromPeer(Message m) {
   return Locked([&](RawNode& rn) { return rn.StepFromPeer(std::move(m)); });
 }
 

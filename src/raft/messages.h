@@ -45,9 +45,9 @@ inline bool IsResponseMsg(raftpb::MessageType t) {
 inline bool IsLocalMsgTarget(uint64_t id) { return IsReservedNodeId(id); }
 
 // NewMessage starts a message; the core's Send fills in a missing sender.
-inline raftpb::Message NewMessage(raftpb::MessageType type, uint64_t to,
-                                  uint64_t from = kNone) {
-  raftpb::Message m;
+inline Message NewMessage(raftpb::MessageType type, uint64_t to,
+                          uint64_t from = kNone) {
+  Message m;
   m.set_type(type);
   m.set_to(to);
   if (from != kNone) m.set_from(from);

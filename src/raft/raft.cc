@@ -35,7 +35,7 @@ uint64_t NextRandom(uint64_t& state) {
 // Checks the parts of a peer's message that the handlers rely on, so that
 // a malformed message is refused before it changes any state. (RawNode
 // checks the envelope: sender, recipient and term.)
-absl::Status ValidateMessage(const raftpb::Message& m) {
+absl::Status ValidateMessage(const Message& m) {
   // Defense in depth: a message that needs a term and has none would pass
   // for one of this node's own term.
   if (m.term() == 0 && NeedsTerm(m.type())) {
@@ -64,7 +64,7 @@ absl::Status ValidateMessage(const raftpb::Message& m) {
             m.log_term(), m.term()));
       }
       for (int i = 0; i < m.entries_size(); ++i) {
-        const raftpb::Entry& e = m.entries(i);
+        const Entry& e = m.entries(i);
         if (e.index() != m.index() + 1 + static_cast<uint64_t>(i)) {
           return absl::InvalidArgumentError(absl::StrFormat(
               "malformed MsgApp from %d: entry %d has index %d after %d",
@@ -237,7 +237,7 @@ void Raft::LoadState(const raftpb::HardState& hs) {
 // ---------------------------------------------------------------------------
 // Sending
 
-void Raft::Send(raftpb::Message m) {
+void Raft::Send(Message m) {
   if (m.from() == kNone) m.set_from(id_);
   const raftpb::MessageType t = m.type();
   if (t == raftpb::MsgVote || t == raftpb::MsgVoteResp ||
@@ -286,13 +286,13 @@ bool Raft::MaybeSendAppend(uint64_t to, bool send_if_empty) {
     // can catch it up.
     return MaybeSendSnapshot(to, *pr);
   }
-  std::vector<raftpb::Entry> ents;
+  std::vector<Entry> ents;
   absl::Status fetched;
   // A throttled follower in StateReplicate gets empty appends only: if all
   // in-flight appends were lost, the empty one's response (or rejection)
   // frees the window again.
   if (pr->state() != ProgressState::kReplicate || !pr->inflights().Full()) {
-    absl::StatusOr<std::vector<raftpb::Entry>> got =
+    absl::StatusOr<std::vector<Entry>> got =
         log_.Entries(pr->next(), max_msg_size_);
     if (got.ok()) {
       ents = *std::move(got);
@@ -304,14 +304,14 @@ bool Raft::MaybeSendAppend(uint64_t to, bool send_if_empty) {
   // The entries were compacted after their term was read.
   if (!fetched.ok()) return MaybeSendSnapshot(to, *pr);
 
-  raftpb::Message m = NewMessage(raftpb::MsgApp, to);
+  Message m = NewMessage(raftpb::MsgApp, to);
   m.set_index(prev_index);
   m.set_log_term(*prev_term);
   m.set_commit(log_.committed());
   const size_t count = ents.size();
   const uint64_t bytes = PayloadsSize(ents);
-  m.mutable_entries()->Reserve(static_cast<int>(count));
-  for (raftpb::Entry& e : ents) *m.add_entries() = std::move(e);
+  m.mutable_entries()->assign(std::make_move_iterator(ents.begin()),
+                              std::make_move_iterator(ents.end()));
   Send(std::move(m));
   pr->SentEntries(count, bytes);
   pr->SentCommit(log_.committed());
@@ -352,7 +352,7 @@ bool Raft::MaybeSendSnapshot(uint64_t to, Progress& pr) {
   pr.BecomeSnapshot(sindex);
   logger_->Debugf("%x paused sending replication messages to %x [%s]", id_, to,
                   pr.String());
-  raftpb::Message m = NewMessage(raftpb::MsgSnap, to);
+  Message m = NewMessage(raftpb::MsgSnap, to);
   *m.mutable_snapshot() = *std::move(snap);
   Send(std::move(m));
   return true;
@@ -363,7 +363,7 @@ void Raft::SendHeartbeat(uint64_t to, const std::string& ctx) {
   // The follower may not hold every committed entry: never tell it to
   // commit past what it is known to have.
   const uint64_t commit = std::min(pr->match(), log_.committed());
-  raftpb::Message m = NewMessage(raftpb::MsgHeartbeat, to);
+  Message m = NewMessage(raftpb::MsgHeartbeat, to);
   m.set_commit(commit);
   if (!ctx.empty()) m.set_context(ctx);
   Send(std::move(m));
@@ -422,7 +422,7 @@ void Raft::AppliedTo(uint64_t index, uint64_t size) {
     // leaving it. The empty ConfChangeV2 has no payload, so the uncommitted
     // size limit cannot refuse it; a transfer in progress can, and then the
     // next applied entry tries again.
-    raftpb::Message m = NewMessage(raftpb::MsgProp, kNone);
+    Message m = NewMessage(raftpb::MsgProp, kNone);
     *m.add_entries() = MakeEntry(0, 0, raftpb::EntryConfChangeV2);
     const std::string cfg = trk_.config().String();
     if (absl::Status s = Step(std::move(m)); !s.ok()) {
@@ -450,7 +450,7 @@ void Raft::AppliedSnapshot(const raftpb::Snapshot& s) {
 
 bool Raft::MaybeCommit() { return log_.MaybeCommit({term_, trk_.Committed()}); }
 
-bool Raft::AppendEntries(std::vector<raftpb::Entry> ents) {
+bool Raft::AppendEntries(std::vector<Entry> ents) {
   const uint64_t last = log_.LastIndex();
   if (ents.size() > kMaxIndex - last) {
     logger_->Errorf(
@@ -480,13 +480,13 @@ bool Raft::AppendEntries(std::vector<raftpb::Entry> ents) {
   lease_.Appended(last + 1);
   // The leader acknowledges its own entries once they are durable, through
   // the same path as a follower's MsgAppResp.
-  raftpb::Message resp = NewMessage(raftpb::MsgAppResp, id_);
+  Message resp = NewMessage(raftpb::MsgAppResp, id_);
   resp.set_index(*new_last);
   Send(std::move(resp));
   return true;
 }
 
-bool Raft::IncreaseUncommittedSize(const std::vector<raftpb::Entry>& ents) {
+bool Raft::IncreaseUncommittedSize(const std::vector<Entry>& ents) {
   const uint64_t s = PayloadsSize(ents);
   // An empty uncommitted tail accepts a proposal of any size, and empty
   // payloads (a new leader's entry, leaving a joint configuration) are
@@ -641,8 +641,8 @@ bool Raft::HasUnappliedConfChanges() const {
   bool found = false;
   // Scan in pages bounded like the entries handed out for application.
   absl::Status s = log_.Scan(log_.applied() + 1, log_.committed() + 1, kNoLimit,
-                             [&](absl::Span<const raftpb::Entry> ents) {
-                               for (const raftpb::Entry& e : ents) {
+                             [&](absl::Span<const Entry> ents) {
+                               for (const Entry& e : ents) {
                                  if (e.type() == raftpb::EntryConfChange ||
                                      e.type() == raftpb::EntryConfChangeV2) {
                                    found = true;
@@ -682,7 +682,7 @@ void Raft::Campaign(CampaignType t) {
     if (id == id_) {
       // The candidate votes for itself once its vote is durable, through
       // the same path as any other vote.
-      raftpb::Message self = NewMessage(VoteRespMsgType(vote_msg), id);
+      Message self = NewMessage(VoteRespMsgType(vote_msg), id);
       self.set_term(term);
       Send(std::move(self));
       continue;
@@ -690,7 +690,7 @@ void Raft::Campaign(CampaignType t) {
     logger_->Infof(
         "%x [logterm: %d, index: %d] sent %s request to %x at term %d", id_,
         last.term, last.index, TypeName(vote_msg), id, term_);
-    raftpb::Message m = NewMessage(vote_msg, id);
+    Message m = NewMessage(vote_msg, id);
     m.set_term(term);
     m.set_index(last.index);
     m.set_log_term(last.term);
@@ -720,7 +720,7 @@ quorum::VoteResult Raft::Poll(uint64_t id, raftpb::MessageType t,
 // ---------------------------------------------------------------------------
 // Step
 
-absl::Status Raft::Step(raftpb::Message m) {
+absl::Status Raft::Step(Message m) {
   if (absl::Status s = ValidateMessage(m); !s.ok()) {
     logger_->Warningf("%x rejected a message: %s", id_, s.message());
     return s;
@@ -873,7 +873,7 @@ absl::Status Raft::Step(raftpb::Message m) {
   return absl::OkStatus();
 }
 
-absl::Status Raft::StepVote(const raftpb::Message& m) {
+absl::Status Raft::StepVote(const Message& m) {
   // We can vote for a repeat of our vote, when we have not voted and know
   // of no leader in this term, or for a pre-vote about a future term...
   const bool can_vote = vote_ == m.from() ||
@@ -892,7 +892,7 @@ absl::Status Raft::StepVote(const raftpb::Message& m) {
         cand.term, cand.index, term_);
     // The response carries the message's term, not ours: for pre-votes ours
     // may be older, and the candidate would ignore a stale response.
-    raftpb::Message resp = NewMessage(VoteRespMsgType(m.type()), m.from());
+    Message resp = NewMessage(VoteRespMsgType(m.type()), m.from());
     resp.set_term(m.term());
     Send(std::move(resp));
     if (m.type() == raftpb::MsgVote) {
@@ -910,8 +910,8 @@ absl::Status Raft::StepVote(const raftpb::Message& m) {
   return absl::OkStatus();
 }
 
-raftpb::Message Raft::VoteRejection(const raftpb::Message& req) const {
-  raftpb::Message resp = NewMessage(VoteRespMsgType(req.type()), req.from());
+Message Raft::VoteRejection(const Message& req) const {
+  Message resp = NewMessage(VoteRespMsgType(req.type()), req.from());
   resp.set_term(term_);
   resp.set_reject(true);
   if (!Promotable() && log_.committed() > 0) {
@@ -930,7 +930,7 @@ raftpb::Message Raft::VoteRejection(const raftpb::Message& req) const {
   return resp;
 }
 
-absl::Status Raft::StepLeader(raftpb::Message& m) {
+absl::Status Raft::StepLeader(Message& m) {
   // Messages that need no progress for their sender.
   switch (m.type()) {
     case raftpb::MsgBeat:
@@ -1017,7 +1017,7 @@ absl::Status Raft::StepLeader(raftpb::Message& m) {
   return absl::OkStatus();
 }
 
-absl::Status Raft::StepLeaderPropose(raftpb::Message& m) {
+absl::Status Raft::StepLeaderPropose(Message& m) {
   if (trk_.GetProgress(id_) == nullptr) {
     // Removed from the configuration while leading: accept nothing new.
     return ProposalDroppedError();
@@ -1035,10 +1035,11 @@ absl::Status Raft::StepLeaderPropose(raftpb::Message& m) {
   // How each change reads in logs, in the form of the proposal.
   std::vector<std::string> cc_text(m.entries_size());
   for (int i = 0; i < m.entries_size(); ++i) {
-    const raftpb::Entry& e = m.entries(i);
+    const Entry& e = m.entries(i);
     if (e.type() == raftpb::EntryConfChange) {
       raftpb::ConfChange v1;
-      if (!v1.ParseFromString(e.data())) {
+      if (!v1.ParseFromArray(e.data().data(),
+                             static_cast<int>(e.data().size()))) {
         return absl::InvalidArgumentError("proposed ConfChange is malformed");
       }
       if (absl::Status s = confchange::Validate(v1); !s.ok()) return s;
@@ -1046,7 +1047,8 @@ absl::Status Raft::StepLeaderPropose(raftpb::Message& m) {
       cc_text[i] = GoFormatConfChange(v1);
     } else if (e.type() == raftpb::EntryConfChangeV2) {
       raftpb::ConfChangeV2 v2;
-      if (!v2.ParseFromString(e.data())) {
+      if (!v2.ParseFromArray(e.data().data(),
+                             static_cast<int>(e.data().size()))) {
         return absl::InvalidArgumentError("proposed ConfChangeV2 is malformed");
       }
       if (absl::Status s = confchange::Validate(v2); !s.ok()) return s;
@@ -1055,10 +1057,10 @@ absl::Status Raft::StepLeaderPropose(raftpb::Message& m) {
     }
   }
   uint64_t pending_conf_index = pending_conf_index_;
-  std::vector<raftpb::Entry> ents;
+  std::vector<Entry> ents;
   ents.reserve(m.entries_size());
   for (int i = 0; i < m.entries_size(); ++i) {
-    raftpb::Entry& e = *m.mutable_entries(i);
+    Entry& e = *m.mutable_entries(i);
     if (ccs[i]) {
       const raftpb::ConfChangeV2& cc = *ccs[i];
       const bool already_pending = pending_conf_index > log_.applied();
@@ -1093,7 +1095,7 @@ absl::Status Raft::StepLeaderPropose(raftpb::Message& m) {
   return absl::OkStatus();
 }
 
-void Raft::StepLeaderAppResp(const raftpb::Message& m, Progress& pr) {
+void Raft::StepLeaderAppResp(const Message& m, Progress& pr) {
   pr.set_recent_active(true);
   if (m.reject()) {
     // reject_hint is the follower's guess of the last index where the logs
@@ -1178,7 +1180,7 @@ void Raft::StepLeaderAppResp(const raftpb::Message& m, Progress& pr) {
   }
 }
 
-void Raft::StepLeaderHeartbeatResp(const raftpb::Message& m, Progress& pr) {
+void Raft::StepLeaderHeartbeatResp(const Message& m, Progress& pr) {
   pr.set_recent_active(true);
   pr.set_msg_app_flow_paused(false);
   // An append (possibly empty) lets a follower with a full window recover
@@ -1201,7 +1203,7 @@ void Raft::StepLeaderHeartbeatResp(const raftpb::Message& m, Progress& pr) {
   }
 }
 
-void Raft::StepLeaderTransfer(const raftpb::Message& m, Progress& pr) {
+void Raft::StepLeaderTransfer(const Message& m, Progress& pr) {
   if (pr.is_learner()) {
     logger_->Debugf("%x is learner. Ignored transferring leadership", id_);
     return;
@@ -1241,7 +1243,7 @@ void Raft::StepLeaderTransfer(const raftpb::Message& m, Progress& pr) {
   }
 }
 
-absl::Status Raft::StepCandidate(raftpb::Message& m) {
+absl::Status Raft::StepCandidate(Message& m) {
   // While a candidate, stale pre-vote responses of this term may arrive;
   // only responses to the current campaign count.
   const raftpb::MessageType my_resp = state_ == StateType::kPreCandidate
@@ -1304,7 +1306,7 @@ absl::Status Raft::StepCandidate(raftpb::Message& m) {
   return absl::OkStatus();
 }
 
-absl::Status Raft::StepFollower(raftpb::Message& m) {
+absl::Status Raft::StepFollower(Message& m) {
   switch (m.type()) {
     case raftpb::MsgProp:
       if (lead_ == kNone) {
@@ -1383,8 +1385,8 @@ absl::Status Raft::StepFollower(raftpb::Message& m) {
             id_, m.from(), m.entries_size());
         return absl::OkStatus();
       }
-      read_states_.push_back(ReadState{
-          m.index(), std::move(*m.mutable_entries(0)->mutable_data())});
+      read_states_.push_back(
+          ReadState{m.index(), m.entries(0).data().ToString()});
       return absl::OkStatus();
     default:
       return absl::OkStatus();
@@ -1394,17 +1396,17 @@ absl::Status Raft::StepFollower(raftpb::Message& m) {
 // ---------------------------------------------------------------------------
 // Follower handlers
 
-void Raft::HandleAppendEntries(raftpb::Message& m) {
+void Raft::HandleAppendEntries(Message& m) {
   if (m.index() < log_.committed()) {
     // Everything up to our commit index matches the leader's log already.
-    raftpb::Message resp = NewMessage(raftpb::MsgAppResp, m.from());
+    Message resp = NewMessage(raftpb::MsgAppResp, m.from());
     resp.set_index(log_.committed());
     Send(std::move(resp));
     return;
   }
-  std::vector<raftpb::Entry> ents;
+  std::vector<Entry> ents;
   ents.reserve(m.entries_size());
-  for (raftpb::Entry& e : *m.mutable_entries()) ents.push_back(std::move(e));
+  for (Entry& e : *m.mutable_entries()) ents.push_back(std::move(e));
   absl::StatusOr<std::optional<uint64_t>> last_new =
       log_.MaybeAppend({m.log_term(), m.index()}, m.commit(), std::move(ents));
   if (!last_new.ok()) {
@@ -1414,7 +1416,7 @@ void Raft::HandleAppendEntries(raftpb::Message& m) {
     return;
   }
   if (last_new->has_value()) {
-    raftpb::Message resp = NewMessage(raftpb::MsgAppResp, m.from());
+    Message resp = NewMessage(raftpb::MsgAppResp, m.from());
     resp.set_index(**last_new);
     Send(std::move(resp));
     return;
@@ -1429,7 +1431,7 @@ void Raft::HandleAppendEntries(raftpb::Message& m) {
   // our whole uncommitted tail of newer terms in one round trip.
   const uint64_t hint_index = std::min(m.index(), log_.LastIndex());
   auto [index, term] = log_.FindConflictByTerm(hint_index, m.log_term());
-  raftpb::Message resp = NewMessage(raftpb::MsgAppResp, m.from());
+  Message resp = NewMessage(raftpb::MsgAppResp, m.from());
   resp.set_index(m.index());
   resp.set_reject(true);
   resp.set_reject_hint(index);
@@ -1437,7 +1439,7 @@ void Raft::HandleAppendEntries(raftpb::Message& m) {
   Send(std::move(resp));
 }
 
-void Raft::HandleHeartbeat(const raftpb::Message& m) {
+void Raft::HandleHeartbeat(const Message& m) {
   if (m.commit() > log_.LastIndex()) {
     // A correct leader never sends more than our match index.
     logger_->Warningf(
@@ -1446,17 +1448,17 @@ void Raft::HandleHeartbeat(const raftpb::Message& m) {
   } else {
     log_.CommitTo(m.commit());
   }
-  raftpb::Message resp = NewMessage(raftpb::MsgHeartbeatResp, m.from());
+  Message resp = NewMessage(raftpb::MsgHeartbeatResp, m.from());
   if (m.has_context()) resp.set_context(m.context());
   Send(std::move(resp));
 }
 
-void Raft::HandleSnapshot(raftpb::Message& m) {
+void Raft::HandleSnapshot(Message& m) {
   raftpb::Snapshot s =
       m.has_snapshot() ? std::move(*m.mutable_snapshot()) : raftpb::Snapshot();
   const uint64_t sindex = s.metadata().index();
   const uint64_t sterm = s.metadata().term();
-  raftpb::Message resp = NewMessage(raftpb::MsgAppResp, m.from());
+  Message resp = NewMessage(raftpb::MsgAppResp, m.from());
   if (Restore(std::move(s))) {
     logger_->Infof("%x [commit: %d] restored snapshot [index: %d, term: %d]",
                    id_, log_.committed(), sindex, sterm);
@@ -1542,7 +1544,7 @@ void Raft::TickElection() {
   if (election_elapsed_ >= election_timeout_) lease_guard_on_start_ = false;
   if (Promotable() && PastElectionTimeout()) {
     election_elapsed_ = 0;
-    raftpb::Message m = NewMessage(raftpb::MsgHup, kNone);
+    Message m = NewMessage(raftpb::MsgHup, kNone);
     m.set_from(id_);
     if (absl::Status s = Step(std::move(m)); !s.ok()) {
       logger_->Debugf("error occurred during election: %s", s.message());
@@ -1557,7 +1559,7 @@ void Raft::TickHeartbeat() {
   if (election_elapsed_ >= election_timeout_) {
     election_elapsed_ = 0;
     if (check_quorum_) {
-      raftpb::Message m = NewMessage(raftpb::MsgCheckQuorum, kNone);
+      Message m = NewMessage(raftpb::MsgCheckQuorum, kNone);
       m.set_from(id_);
       if (absl::Status s = Step(std::move(m)); !s.ok()) {
         logger_->Debugf("error occurred during checking sending heartbeat: %s",
@@ -1573,7 +1575,7 @@ void Raft::TickHeartbeat() {
   if (state_ != StateType::kLeader) return;
   if (heartbeat_elapsed_ >= heartbeat_timeout_) {
     heartbeat_elapsed_ = 0;
-    raftpb::Message m = NewMessage(raftpb::MsgBeat, kNone);
+    Message m = NewMessage(raftpb::MsgBeat, kNone);
     m.set_from(id_);
     if (absl::Status s = Step(std::move(m)); !s.ok()) {
       logger_->Debugf("error occurred during checking sending heartbeat: %s",
@@ -1647,10 +1649,10 @@ absl::Status Raft::Bootstrap(absl::Span<const raftpb::ConfChange> peers) {
     return absl::FailedPreconditionError("can't bootstrap a nonempty Storage");
   }
   BecomeFollower(1, kNone);
-  std::vector<raftpb::Entry> ents;
+  std::vector<Entry> ents;
   ents.reserve(peers.size());
   for (size_t i = 0; i < peers.size(); ++i) {
-    raftpb::Entry e = MakeEntry(i + 1, 1, raftpb::EntryConfChange);
+    Entry e = MakeEntry(i + 1, 1, raftpb::EntryConfChange);
     e.set_data(confchange::Canonical(peers[i]).SerializeAsString());
     ents.push_back(std::move(e));
   }
@@ -1681,19 +1683,19 @@ bool Raft::CommittedEntryInCurrentTerm() const {
   return log_.TermOrZero(log_.committed()) == term_;
 }
 
-void Raft::RespondToReadIndex(raftpb::Message req, uint64_t read_index) {
+void Raft::RespondToReadIndex(Message req, uint64_t read_index) {
   if (req.from() == kNone || req.from() == id_) {
-    read_states_.push_back(ReadState{
-        read_index, std::move(*req.mutable_entries(0)->mutable_data())});
+    read_states_.push_back(
+        ReadState{read_index, req.entries(0).data().ToString()});
     return;
   }
-  raftpb::Message resp = NewMessage(raftpb::MsgReadIndexResp, req.from());
+  Message resp = NewMessage(raftpb::MsgReadIndexResp, req.from());
   resp.set_index(read_index);
   *resp.mutable_entries() = std::move(*req.mutable_entries());
   Send(std::move(resp));
 }
 
-void Raft::SendReadIndexResponse(raftpb::Message m) {
+void Raft::SendReadIndexResponse(Message m) {
   if (trk_.IsSingleton() && trk_.config().voters.Contains(id_)) {
     // The only voter needs no confirmation. (A leader removed from the
     // configuration is not that voter: the remaining one may have elected
@@ -1723,9 +1725,9 @@ void Raft::ReleasePendingReadIndexMessages() {
         "current term");
     return;
   }
-  std::vector<raftpb::Message> msgs = std::move(pending_read_index_messages_);
+  std::vector<Message> msgs = std::move(pending_read_index_messages_);
   pending_read_index_messages_.clear();
-  for (raftpb::Message& m : msgs) SendReadIndexResponse(std::move(m));
+  for (Message& m : msgs) SendReadIndexResponse(std::move(m));
 }
 
 }  // namespace craft

@@ -39,7 +39,7 @@ class Raft {
   // message types), or from its storage threads. Returns an error for a
   // proposal that was dropped or a malformed message; other messages that
   // Raft ignores (stale terms, unknown peers) return OK.
-  absl::Status Step(raftpb::Message m);
+  absl::Status Step(Message m);
 
   // Tick advances the logical clock by one tick.
   void Tick();
@@ -87,10 +87,8 @@ class Raft {
   // (entries, term, vote, snapshot) is durable. The latter hold the
   // responses that vouch for durable state: MsgAppResp, MsgVoteResp,
   // MsgPreVoteResp, possibly addressed to this node itself.
-  std::vector<raftpb::Message>& msgs() { return msgs_; }
-  std::vector<raftpb::Message>& msgs_after_append() {
-    return msgs_after_append_;
-  }
+  std::vector<Message>& msgs() { return msgs_; }
+  std::vector<Message>& msgs_after_append() { return msgs_after_append_; }
   std::vector<ReadState>& read_states() { return read_states_; }
 
  private:
@@ -100,7 +98,7 @@ class Raft {
   absl::Status Init(const Config& config);
 
   // Sending.
-  void Send(raftpb::Message m);
+  void Send(Message m);
   void SendAppend(uint64_t to) { MaybeSendAppend(to, /*send_if_empty=*/true); }
   bool MaybeSendAppend(uint64_t to, bool send_if_empty);
   bool MaybeSendSnapshot(uint64_t to, tracker::Progress& pr);
@@ -134,32 +132,32 @@ class Raft {
   bool HasUnappliedConfChanges() const;
 
   // Step functions per role; the common term handling happens in Step.
-  absl::Status StepLeader(raftpb::Message& m);
-  absl::Status StepCandidate(raftpb::Message& m);
-  absl::Status StepFollower(raftpb::Message& m);
-  void StepLeaderAppResp(const raftpb::Message& m, tracker::Progress& pr);
-  void StepLeaderHeartbeatResp(const raftpb::Message& m, tracker::Progress& pr);
-  void StepLeaderTransfer(const raftpb::Message& m, tracker::Progress& pr);
-  absl::Status StepLeaderPropose(raftpb::Message& m);
-  absl::Status StepVote(const raftpb::Message& m);
+  absl::Status StepLeader(Message& m);
+  absl::Status StepCandidate(Message& m);
+  absl::Status StepFollower(Message& m);
+  void StepLeaderAppResp(const Message& m, tracker::Progress& pr);
+  void StepLeaderHeartbeatResp(const Message& m, tracker::Progress& pr);
+  void StepLeaderTransfer(const Message& m, tracker::Progress& pr);
+  absl::Status StepLeaderPropose(Message& m);
+  absl::Status StepVote(const Message& m);
   // The rejection of vote request `req`.
-  raftpb::Message VoteRejection(const raftpb::Message& req) const;
+  Message VoteRejection(const Message& req) const;
 
   void TickElection();
   void TickHeartbeat();
 
   // Follower message handlers.
-  void HandleAppendEntries(raftpb::Message& m);
-  void HandleHeartbeat(const raftpb::Message& m);
-  void HandleSnapshot(raftpb::Message& m);
+  void HandleAppendEntries(Message& m);
+  void HandleHeartbeat(const Message& m);
+  void HandleSnapshot(Message& m);
   bool Restore(raftpb::Snapshot s);
 
   // Log bookkeeping.
-  bool AppendEntries(std::vector<raftpb::Entry> ents);
+  bool AppendEntries(std::vector<Entry> ents);
   bool MaybeCommit();
   void AppliedTo(uint64_t index, uint64_t size);
   void AppliedSnapshot(const raftpb::Snapshot& s);
-  bool IncreaseUncommittedSize(const std::vector<raftpb::Entry>& ents);
+  bool IncreaseUncommittedSize(const std::vector<Entry>& ents);
   void ReduceUncommittedSize(uint64_t size);
   void LoadState(const raftpb::HardState& hs);
   raftpb::ConfState SwitchToConfig(tracker::TrackerConfig cfg,
@@ -167,11 +165,11 @@ class Raft {
 
   // Reads.
   bool CommittedEntryInCurrentTerm() const;
-  void SendReadIndexResponse(raftpb::Message m);
+  void SendReadIndexResponse(Message m);
   void ReleasePendingReadIndexMessages();
   // Answers `req` at `read_index`: a read state for local requests, a
   // MsgReadIndexResp for forwarded ones.
-  void RespondToReadIndex(raftpb::Message req, uint64_t read_index);
+  void RespondToReadIndex(Message req, uint64_t read_index);
 
   void AbortLeaderTransfer() { lead_transferee_ = kNone; }
 
@@ -185,8 +183,8 @@ class Raft {
   tracker::ProgressTracker trk_;
   StateType state_ = StateType::kFollower;
   bool is_learner_ = false;
-  std::vector<raftpb::Message> msgs_;
-  std::vector<raftpb::Message> msgs_after_append_;
+  std::vector<Message> msgs_;
+  std::vector<Message> msgs_after_append_;
   uint64_t lead_ = kNone;
   // The target of a leadership transfer in progress (Raft thesis 3.10).
   uint64_t lead_transferee_ = kNone;
@@ -226,7 +224,7 @@ class Raft {
   Logger* logger_;
   // ReadIndex requests that arrived before this leader committed an entry
   // of its term; answered once it has.
-  std::vector<raftpb::Message> pending_read_index_messages_;
+  std::vector<Message> pending_read_index_messages_;
 };
 
 }  // namespace craft

@@ -13,7 +13,7 @@ constexpr size_t kTagSize = sizeof(kTag) - 1;
 
 }  // namespace
 
-void ReadOnly::AddRequest(uint64_t seq, uint64_t index, raftpb::Message req) {
+void ReadOnly::AddRequest(uint64_t seq, uint64_t index, Message req) {
   pending_.push_back(PendingRead{seq, index, std::move(req)});
 }
 

@@ -32,7 +32,7 @@ struct PendingRead {
   uint64_t seq = 0;
   // The commit index when the request arrived: the read index to answer.
   uint64_t index = 0;
-  raftpb::Message req;
+  Message req;
 };
 
 class ReadOnly {
@@ -43,7 +43,7 @@ class ReadOnly {
 
   // AddRequest registers `req` with read index `index` under sequence
   // `seq`, which must exceed every earlier one.
-  void AddRequest(uint64_t seq, uint64_t index, raftpb::Message req);
+  void AddRequest(uint64_t seq, uint64_t index, Message req);
 
   // RecvAck records that `id` acknowledged heartbeat sequence `seq` and
   // returns the requests that `voters` now confirm, oldest first.

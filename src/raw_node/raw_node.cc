@@ -13,10 +13,10 @@
 namespace craft {
 namespace {
 
-raftpb::Message ConfChangeProposal(raftpb::EntryType type, std::string data) {
-  raftpb::Message m;
+Message ConfChangeProposal(raftpb::EntryType type, std::string data) {
+  Message m;
   m.set_type(raftpb::MsgProp);
-  raftpb::Entry* e = m.add_entries();
+  Entry* e = m.add_entries();
   e->set_type(type);
   if (!data.empty()) e->set_data(std::move(data));
   return m;
@@ -24,7 +24,7 @@ raftpb::Message ConfChangeProposal(raftpb::EntryType type, std::string data) {
 
 // Checks the envelope of a message from a peer: who sent it, to whom, and
 // with which term. (Raft::Step checks the payloads.)
-absl::Status ValidatePeerMessage(const raftpb::Message& m, uint64_t self) {
+absl::Status ValidatePeerMessage(const Message& m, uint64_t self) {
   const raftpb::MessageType t = m.type();
   // A node messages itself only with the responses that wait for its own
   // storage writes (stepped back by the application with asynchronous
@@ -97,14 +97,14 @@ absl::Status RawNode::Bootstrap(absl::Span<const Peer> peers) {
 void RawNode::Tick() { raft_->Tick(); }
 
 absl::Status RawNode::Campaign() {
-  raftpb::Message m;
+  Message m;
   m.set_type(raftpb::MsgHup);
   return raft_->Step(std::move(m));
 }
 
 absl::Status RawNode::Propose(std::string data) {
-  raftpb::Message m = NewMessage(raftpb::MsgProp, kNone, raft_->id());
-  raftpb::Entry* e = m.add_entries();
+  Message m = NewMessage(raftpb::MsgProp, kNone, raft_->id());
+  Entry* e = m.add_entries();
   e->set_type(raftpb::EntryNormal);
   if (!data.empty()) e->set_data(std::move(data));
   return raft_->Step(std::move(m));
@@ -132,15 +132,15 @@ absl::StatusOr<raftpb::ConfState> RawNode::ApplyConfChange(
   return raft_->ApplyConfChange(cc);
 }
 
-absl::Status RawNode::Step(raftpb::Message m) {
+absl::Status RawNode::Step(Message m) {
   return StepMessage(std::move(m), /*from_network=*/false);
 }
 
-absl::Status RawNode::StepFromPeer(raftpb::Message m) {
+absl::Status RawNode::StepFromPeer(Message m) {
   return StepMessage(std::move(m), /*from_network=*/true);
 }
 
-absl::Status RawNode::StepMessage(raftpb::Message m, bool from_network) {
+absl::Status RawNode::StepMessage(Message m, bool from_network) {
   if (!m.has_type()) {
     // proto2 keeps an unknown enum value out of the field: the message
     // would read as its default type, MsgHup.
@@ -204,8 +204,8 @@ bool RawNode::NeedStorageAppendRespMsg(const Ready& rd) const {
          !IsEmptySnapshot(rd.snapshot);
 }
 
-raftpb::Message RawNode::NewStorageAppendRespMsg(const Ready& rd) const {
-  raftpb::Message m =
+Message RawNode::NewStorageAppendRespMsg(const Ready& rd) const {
+  Message m =
       NewMessage(raftpb::MsgStorageAppendResp, raft_->id(), kLocalAppendThread);
   // The term guards against an ABA race: if the term changes before this
   // response returns, entries it acknowledges may have been overwritten in
@@ -228,9 +228,9 @@ Ready RawNode::GetReady() {
   Raft& r = *raft_;
   RaftLog& log = r.mutable_raft_log();
   Ready rd;
-  absl::Span<const raftpb::Entry> unstable = log.NextUnstableEnts();
+  absl::Span<const Entry> unstable = log.NextUnstableEnts();
   rd.entries.assign(unstable.begin(), unstable.end());
-  absl::StatusOr<std::vector<raftpb::Entry>> committed =
+  absl::StatusOr<std::vector<Entry>> committed =
       log.NextCommittedEnts(ApplyUnstableEntries());
   uint64_t committed_size = 0;
   if (committed.ok()) {
@@ -258,7 +258,7 @@ Ready RawNode::GetReady() {
   // Handing out the Ready empties the message queues.
   rd.messages = std::move(r.msgs());
   r.msgs().clear();
-  std::vector<raftpb::Message> after_append = std::move(r.msgs_after_append());
+  std::vector<Message> after_append = std::move(r.msgs_after_append());
   r.msgs_after_append().clear();
 
   if (r.async_storage_writes()) {
@@ -266,9 +266,9 @@ Ready RawNode::GetReady() {
     // that may be sent at once.
     if (!rd.entries.empty() || !IsEmptyHardState(rd.hard_state) ||
         !IsEmptySnapshot(rd.snapshot) || !after_append.empty()) {
-      raftpb::Message m =
+      Message m =
           NewMessage(raftpb::MsgStorageAppend, kLocalAppendThread, r.id());
-      for (const raftpb::Entry& e : rd.entries) *m.add_entries() = e;
+      for (const Entry& e : rd.entries) *m.add_entries() = e;
       if (!IsEmptyHardState(rd.hard_state)) {
         m.set_term(rd.hard_state.term());
         m.set_vote(rd.hard_state.vote());
@@ -278,7 +278,7 @@ Ready RawNode::GetReady() {
       // Delivered once the write is durable. The self-addressed MsgAppResp
       // must come before the MsgStorageAppendResp, so that it is handled
       // while the entries are still in the unstable log.
-      for (raftpb::Message& resp : after_append) {
+      for (Message& resp : after_append) {
         *m.add_responses() = std::move(resp);
       }
       if (NeedStorageAppendRespMsg(rd)) {
@@ -287,11 +287,11 @@ Ready RawNode::GetReady() {
       rd.messages.push_back(std::move(m));
     }
     if (!rd.committed_entries.empty()) {
-      raftpb::Message m =
+      Message m =
           NewMessage(raftpb::MsgStorageApply, kLocalApplyThread, r.id());
       m.set_term(0);
-      for (const raftpb::Entry& e : rd.committed_entries) *m.add_entries() = e;
-      raftpb::Message resp =
+      for (const Entry& e : rd.committed_entries) *m.add_entries() = e;
+      Message resp =
           NewMessage(raftpb::MsgStorageApplyResp, r.id(), kLocalApplyThread);
       resp.set_term(0);  // applying committed entries is term-independent
       *resp.mutable_entries() = m.entries();
@@ -307,7 +307,7 @@ Ready RawNode::GetReady() {
     // Responses vouching for durable state go out with this Ready: the
     // contract has the application persist before it sends. Those addressed
     // to this node are stepped on Advance instead.
-    for (raftpb::Message& m : after_append) {
+    for (Message& m : after_append) {
       if (m.to() == r.id()) {
         steps_on_advance_.push_back(std::move(m));
       } else {
@@ -338,9 +338,9 @@ void RawNode::Advance() {
         "Advance must not be called when using AsyncStorageWrites");
     return;
   }
-  std::vector<raftpb::Message> steps = std::move(steps_on_advance_);
+  std::vector<Message> steps = std::move(steps_on_advance_);
   steps_on_advance_.clear();
-  for (raftpb::Message& m : steps) (void)raft_->Step(std::move(m));
+  for (Message& m : steps) (void)raft_->Step(std::move(m));
   // Last, as a MsgStorageApplyResp would be.
   if (pending_apply_) {
     const PendingApply apply = *pending_apply_;
@@ -380,7 +380,7 @@ void RawNode::ReportUnreachable(uint64_t id) {
 }
 
 void RawNode::ReportSnapshot(uint64_t id, SnapshotStatus status) {
-  raftpb::Message m = NewMessage(raftpb::MsgSnapStatus, kNone, id);
+  Message m = NewMessage(raftpb::MsgSnapStatus, kNone, id);
   m.set_reject(status == SnapshotStatus::kFailure);
   (void)raft_->Step(std::move(m));
 }
@@ -390,15 +390,15 @@ void RawNode::TransferLeader(uint64_t transferee) {
 }
 
 absl::Status RawNode::ForgetLeader() {
-  raftpb::Message m;
+  Message m;
   m.set_type(raftpb::MsgForgetLeader);
   return raft_->Step(std::move(m));
 }
 
 void RawNode::ReadIndex(std::string request_ctx) {
-  raftpb::Message m;
+  Message m;
   m.set_type(raftpb::MsgReadIndex);
-  raftpb::Entry* e = m.add_entries();
+  Entry* e = m.add_entries();
   e->set_data(std::move(request_ctx));
   (void)raft_->Step(std::move(m));
 }

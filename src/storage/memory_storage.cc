@@ -26,7 +26,7 @@ uint64_t MemoryStorage::LastIndexLocked() const {
   return ents_[0].index() + ents_.size() - 1;
 }
 
-absl::StatusOr<std::vector<raftpb::Entry>> MemoryStorage::Entries(
+absl::StatusOr<std::vector<Entry>> MemoryStorage::Entries(
     uint64_t lo, uint64_t hi, uint64_t max_size) const {
   std::shared_lock<std::shared_mutex> lock(mu_);
   const uint64_t offset = ents_[0].index();
@@ -38,9 +38,9 @@ absl::StatusOr<std::vector<raftpb::Entry>> MemoryStorage::Entries(
   if (hi > LastIndexLocked() + 1) return EntryUnavailableError();
   auto first = ents_.begin() + (lo - offset);
   auto last = ents_.begin() + (hi - offset);
-  absl::Span<const raftpb::Entry> range(&*first, last - first);
+  absl::Span<const Entry> range(&*first, last - first);
   const size_t n = LimitSize(range, max_size);
-  return std::vector<raftpb::Entry>(first, first + n);
+  return std::vector<Entry>(first, first + n);
 }
 
 absl::StatusOr<uint64_t> MemoryStorage::Term(uint64_t i) const {
@@ -112,7 +112,7 @@ absl::Status MemoryStorage::Compact(uint64_t compact_index) {
                         compact_index, LastIndexLocked()));
   }
   const size_t i = compact_index - offset;
-  std::vector<raftpb::Entry> kept;
+  std::vector<Entry> kept;
   kept.reserve(ents_.size() - i);
   kept.push_back(MakeEntry(ents_[i].index(), ents_[i].term()));
   std::move(ents_.begin() + i + 1, ents_.end(), std::back_inserter(kept));
@@ -153,12 +153,12 @@ absl::Status MemoryStorage::AppendLocked(Ents&& entries) {
   return absl::OkStatus();
 }
 
-absl::Status MemoryStorage::Append(absl::Span<const raftpb::Entry> entries) {
+absl::Status MemoryStorage::Append(absl::Span<const Entry> entries) {
   std::unique_lock<std::shared_mutex> lock(mu_);
   return AppendLocked(entries);
 }
 
-absl::Status MemoryStorage::Append(std::vector<raftpb::Entry>&& entries) {
+absl::Status MemoryStorage::Append(std::vector<Entry>&& entries) {
   std::unique_lock<std::shared_mutex> lock(mu_);
   return AppendLocked(std::move(entries));
 }

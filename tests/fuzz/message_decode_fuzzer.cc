@@ -1,7 +1,7 @@
 // Arbitrary bytes as raftpb messages from the network: a three-node
 // simulated cluster elects a leader and commits a few writes (always the
 // same way), then the input, chunk by chunk, either carries bytes that are
-// decoded as a raftpb::Message and stepped into a node as a peer's message
+// decoded as a Message and stepped into a node as a peer's message
 // (the simulator's kRaw event: StepFromPeer), or moves the cluster on:
 // clock advances, deliveries, losses, client writes.
 //

@@ -24,7 +24,7 @@ namespace {
 constexpr absl::string_view kLevelNames[] = {"DEBUG", "INFO",  "WARN",
                                              "ERROR", "FATAL", "NONE"};
 
-bool IsLocalMessage(const raftpb::Message& m) {
+bool IsLocalMessage(const Message& m) {
   auto local = [](uint64_t id) {
     return id == kLocalAppendThread || id == kLocalApplyThread;
   };
@@ -83,8 +83,8 @@ struct InteractionEnv::Node {
   std::unique_ptr<HistoryStorage> storage;
   Config config;
   std::unique_ptr<RawNode> node;
-  std::deque<raftpb::Message> append_work;
-  std::deque<raftpb::Message> apply_work;
+  std::deque<Message> append_work;
+  std::deque<Message> apply_work;
 };
 
 InteractionEnv::InteractionEnv()
@@ -508,7 +508,7 @@ absl::Status InteractionEnv::RaftLogOutput(size_t idx) {
                           last));
     return absl::OkStatus();
   }
-  absl::StatusOr<std::vector<raftpb::Entry>> ents =
+  absl::StatusOr<std::vector<Entry>> ents =
       s.Entries(first, last + 1, kNoLimit);
   if (!ents.ok()) return ents.status();
   Write(DescribeEntries(*ents));
@@ -579,7 +579,7 @@ absl::Status InteractionEnv::SendSnapshot(const TestData& d) {
   }
   const size_t from = (*idxs)[0];
   const size_t to = (*idxs)[1];
-  raftpb::Message m;
+  Message m;
   m.set_type(raftpb::MsgSnap);
   m.set_from(from + 1);
   m.set_to(to + 1);
@@ -596,10 +596,9 @@ absl::Status InteractionEnv::SendSnapshot(const TestData& d) {
 // ---------------------------------------------------------------------------
 // Messages
 
-void InteractionEnv::QueueMessages(size_t idx,
-                                   std::vector<raftpb::Message> msgs) {
+void InteractionEnv::QueueMessages(size_t idx, std::vector<Message> msgs) {
   Node& n = *nodes_[idx];
-  for (raftpb::Message& m : msgs) {
+  for (Message& m : msgs) {
     if (m.to() == kLocalAppendThread) {
       n.append_work.push_back(std::move(m));
     } else if (m.to() == kLocalApplyThread) {
@@ -613,9 +612,9 @@ void InteractionEnv::QueueMessages(size_t idx,
 absl::StatusOr<int> InteractionEnv::DeliverMsgs(uint64_t to,
                                                 const raftpb::MessageType* type,
                                                 bool drop) {
-  std::vector<raftpb::Message> taken;
-  std::deque<raftpb::Message> kept;
-  for (raftpb::Message& m : messages_) {
+  std::vector<Message> taken;
+  std::deque<Message> kept;
+  for (Message& m : messages_) {
     const bool match = m.to() == to && (type == nullptr || m.type() == *type);
     if (match && !(drop && IsLocalMessage(m))) {
       taken.push_back(std::move(m));
@@ -626,14 +625,14 @@ absl::StatusOr<int> InteractionEnv::DeliverMsgs(uint64_t to,
   messages_ = std::move(kept);
   if (taken.empty()) return 0;
   if (drop) {
-    for (const raftpb::Message& m : taken) {
+    for (const Message& m : taken) {
       Write(absl::StrCat("dropped: ", DescribeMessage(m), "\n"));
     }
     return static_cast<int>(taken.size());
   }
   absl::StatusOr<size_t> idx = NodeIdx(to);
   if (!idx.ok()) return idx.status();
-  for (raftpb::Message& m : taken) {
+  for (Message& m : taken) {
     Write(absl::StrCat(DescribeMessage(m), "\n"));
     if (absl::Status s = nodes_[*idx]->node->Step(std::move(m)); !s.ok()) {
       Write(absl::StrCat(s.message(), "\n"));
@@ -703,7 +702,7 @@ absl::Status InteractionEnv::DeliverMsgsCommand(const TestData& d) {
 
 absl::Status InteractionEnv::Persist(size_t idx, const raftpb::HardState& hs,
                                      const raftpb::Snapshot* snap,
-                                     const std::vector<raftpb::Entry>& ents) {
+                                     const std::vector<Entry>& ents) {
   MemoryStorage& s = *nodes_[idx]->storage;
   if (!IsEmptyHardState(hs)) {
     if (absl::Status st = s.SetHardState(hs); !st.ok()) return st;
@@ -718,13 +717,13 @@ absl::Status InteractionEnv::Persist(size_t idx, const raftpb::HardState& hs,
   return s.Append(ents);
 }
 
-absl::Status InteractionEnv::ApplyEntry(size_t idx, const raftpb::Entry& e) {
+absl::Status InteractionEnv::ApplyEntry(size_t idx, const Entry& e) {
   Node& n = *nodes_[idx];
   std::string update;
   std::optional<raftpb::ConfState> cs;
   if (e.type() == raftpb::EntryConfChange) {
     raftpb::ConfChange cc;
-    if (!cc.ParseFromString(e.data())) {
+    if (!cc.ParseFromString(e.data().ToString())) {
       return absl::InvalidArgumentError("malformed ConfChange entry");
     }
     absl::StatusOr<raftpb::ConfState> got = n.node->ApplyConfChange(cc);
@@ -733,7 +732,7 @@ absl::Status InteractionEnv::ApplyEntry(size_t idx, const raftpb::Entry& e) {
     update = cc.context();
   } else if (e.type() == raftpb::EntryConfChangeV2) {
     raftpb::ConfChangeV2 cc;
-    if (!cc.ParseFromString(e.data())) {
+    if (!cc.ParseFromString(e.data().ToString())) {
       return absl::InvalidArgumentError("malformed ConfChangeV2 entry");
     }
     absl::StatusOr<raftpb::ConfState> got = n.node->ApplyConfChange(cc);
@@ -741,7 +740,7 @@ absl::Status InteractionEnv::ApplyEntry(size_t idx, const raftpb::Entry& e) {
     cs = *std::move(got);
     update = cc.context();
   } else {
-    update = e.data();
+    update = e.data().ToString();
   }
   // An "appender" state machine: its state is every update so far.
   const raftpb::Snapshot& last = n.history.back();
@@ -755,17 +754,9 @@ absl::Status InteractionEnv::ApplyEntry(size_t idx, const raftpb::Entry& e) {
   return absl::OkStatus();
 }
 
-absl::Status InteractionEnv::ProcessApply(
-    size_t idx, const std::vector<raftpb::Entry>& ents) {
-  for (const raftpb::Entry& e : ents) {
-    if (absl::Status s = ApplyEntry(idx, e); !s.ok()) return s;
-  }
-  return absl::OkStatus();
-}
-
-absl::Status InteractionEnv::ProcessApply(
-    size_t idx, const google::protobuf::RepeatedPtrField<raftpb::Entry>& ents) {
-  for (const raftpb::Entry& e : ents) {
+absl::Status InteractionEnv::ProcessApply(size_t idx,
+                                          absl::Span<const Entry> ents) {
+  for (const Entry& e : ents) {
     if (absl::Status s = ApplyEntry(idx, e); !s.ok()) return s;
   }
   return absl::OkStatus();
@@ -790,37 +781,37 @@ absl::Status InteractionEnv::ProcessReady(size_t idx) {
 }
 
 absl::Status InteractionEnv::ProcessThread(
-    std::deque<raftpb::Message>& work, absl::string_view none,
-    const std::function<absl::Status(const raftpb::Message&)>& perform) {
+    std::deque<Message>& work, absl::string_view none,
+    const std::function<absl::Status(const Message&)>& perform) {
   if (work.empty()) {
     Write(none);
     return absl::OkStatus();
   }
-  raftpb::Message m = std::move(work.front());
+  Message m = std::move(work.front());
   work.pop_front();
-  std::vector<raftpb::Message> resps(
+  std::vector<Message> resps(
       std::make_move_iterator(m.mutable_responses()->begin()),
       std::make_move_iterator(m.mutable_responses()->end()));
   m.clear_responses();
   Write(absl::StrCat("Processing:\n", DescribeMessage(m), "\n"));
   if (absl::Status s = perform(m); !s.ok()) return s;
   Write("Responses:\n");
-  for (const raftpb::Message& r : resps) {
+  for (const Message& r : resps) {
     Write(absl::StrCat(DescribeMessage(r), "\n"));
   }
-  for (raftpb::Message& r : resps) messages_.push_back(std::move(r));
+  for (Message& r : resps) messages_.push_back(std::move(r));
   return absl::OkStatus();
 }
 
 absl::Status InteractionEnv::ProcessAppendThread(size_t idx) {
   return ProcessThread(
       nodes_[idx]->append_work, "no append work to perform",
-      [&](const raftpb::Message& m) {
+      [&](const Message& m) {
         raftpb::HardState hs;
         hs.set_term(m.term());
         hs.set_vote(m.vote());
         hs.set_commit(m.commit());
-        std::vector<raftpb::Entry> ents(m.entries().begin(), m.entries().end());
+        std::vector<Entry> ents(m.entries().begin(), m.entries().end());
         return Persist(idx, hs, m.has_snapshot() ? &m.snapshot() : nullptr,
                        ents);
       });
@@ -829,7 +820,7 @@ absl::Status InteractionEnv::ProcessAppendThread(size_t idx) {
 absl::Status InteractionEnv::ProcessApplyThread(size_t idx) {
   return ProcessThread(
       nodes_[idx]->apply_work, "no apply work to perform",
-      [&](const raftpb::Message& m) { return ProcessApply(idx, m.entries()); });
+      [&](const Message& m) { return ProcessApply(idx, m.entries()); });
 }
 
 absl::Status InteractionEnv::ForEachNode(
@@ -904,7 +895,7 @@ absl::Status InteractionEnv::Stabilize(const TestData& d) {
         const uint64_t id = idx + 1;
         const bool any =
             std::any_of(messages_.begin(), messages_.end(),
-                        [&](const raftpb::Message& m) { return m.to() == id; });
+                        [&](const Message& m) { return m.to() == id; });
         if (!any) continue;
         done = false;
         Write(absl::StrFormat("> %d receiving messages\n", id));

@@ -70,26 +70,23 @@ class InteractionEnv {
   // Pops the first storage work item of `work`, performs it and queues its
   // responses, printing both; prints `none` if there is nothing to do.
   absl::Status ProcessThread(
-      std::deque<raftpb::Message>& work, absl::string_view none,
-      const std::function<absl::Status(const raftpb::Message&)>& perform);
+      std::deque<Message>& work, absl::string_view none,
+      const std::function<absl::Status(const Message&)>& perform);
   // Runs `step` on each node listed in `d`: bare for a single node, else
   // under a "> N <what>" header with the step's output indented.
   absl::Status ForEachNode(const datadriven::TestData& d,
                            absl::string_view what,
                            const std::function<absl::Status(size_t)>& step);
-  absl::Status ProcessApply(
-      size_t idx,
-      const google::protobuf::RepeatedPtrField<raftpb::Entry>& ents);
-  absl::Status ProcessApply(size_t idx, const std::vector<raftpb::Entry>& ents);
-  absl::Status ApplyEntry(size_t idx, const raftpb::Entry& e);
+  absl::Status ProcessApply(size_t idx, absl::Span<const Entry> ents);
+  absl::Status ApplyEntry(size_t idx, const Entry& e);
   absl::Status Persist(size_t idx, const raftpb::HardState& hs,
                        const raftpb::Snapshot* snap,
-                       const std::vector<raftpb::Entry>& ents);
+                       const std::vector<Entry>& ents);
   // Delivers (or drops) the queued messages to `to` of type `type` (or any
   // type), returning how many were taken.
   absl::StatusOr<int> DeliverMsgs(uint64_t to, const raftpb::MessageType* type,
                                   bool drop);
-  void QueueMessages(size_t idx, std::vector<raftpb::Message> msgs);
+  void QueueMessages(size_t idx, std::vector<Message> msgs);
   absl::Status RaftLogOutput(size_t idx);
 
   // Output.
@@ -107,7 +104,7 @@ class InteractionEnv {
   void Fatal(absl::Status s);
 
   std::vector<std::unique_ptr<Node>> nodes_;
-  std::deque<raftpb::Message> messages_;
+  std::deque<Message> messages_;
   std::string* out_;
   std::string buf_;
   EnvLevel level_ = EnvLevel::kDebug;

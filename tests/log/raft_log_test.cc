@@ -22,10 +22,9 @@ class RaftLogTest : public ::testing::Test {
  protected:
   // A log over storage holding a snapshot at (snap_index, snap_term) and
   // `stored` entries, with `unstable` appended on top.
-  RaftLog& Make(std::vector<raftpb::Entry> stored = {},
-                std::vector<raftpb::Entry> unstable = {},
-                uint64_t snap_index = 0, uint64_t snap_term = 0,
-                uint64_t max_applying = kNoLimit) {
+  RaftLog& Make(std::vector<Entry> stored = {},
+                std::vector<Entry> unstable = {}, uint64_t snap_index = 0,
+                uint64_t snap_term = 0, uint64_t max_applying = kNoLimit) {
     storage_ = std::make_unique<MemoryStorage>();
     if (snap_index > 0) {
       EXPECT_TRUE(
@@ -92,7 +91,7 @@ TEST_F(RaftLogTest, TermBoundaries) {
 TEST_F(RaftLogTest, FindConflict) {
   const auto base = Entries({{1, 1}, {2, 2}, {3, 3}});
   struct Case {
-    std::vector<raftpb::Entry> ents;
+    std::vector<Entry> ents;
     uint64_t want;
   };
   const std::vector<Case> cases = {
@@ -118,7 +117,7 @@ TEST_F(RaftLogTest, FindConflict) {
 
 TEST_F(RaftLogTest, FindConflictByTerm) {
   struct Case {
-    std::vector<raftpb::Entry> stored;  // after a snapshot at (snap, snap_term)
+    std::vector<Entry> stored;  // after a snapshot at (snap, snap_term)
     uint64_t snap;
     uint64_t snap_term;
     uint64_t index;
@@ -161,7 +160,7 @@ TEST_F(RaftLogTest, IsUpToDate) {
 
 TEST_F(RaftLogTest, Append) {
   struct Case {
-    std::vector<raftpb::Entry> ents;
+    std::vector<Entry> ents;
     uint64_t want_last;
     IdList want;
     uint64_t want_offset;
@@ -200,7 +199,7 @@ TEST_F(RaftLogTest, MaybeAppend) {
   struct Case {
     EntryId prev;
     uint64_t commit;
-    std::vector<raftpb::Entry> ents;
+    std::vector<Entry> ents;
     std::optional<uint64_t> want_last_new;
     uint64_t want_commit;
     IdList want;  // the whole log afterwards
@@ -344,13 +343,13 @@ TEST_F(RaftLogTest, NextCommittedEntsRespectsStabilityAndSnapshots) {
 
 TEST_F(RaftLogTest, ApplyingBudgetPausesAndResumes) {
   const uint64_t size = EntrySize(DataEntry(1, 1, "xxxx"));
-  std::vector<raftpb::Entry> ents;
+  std::vector<Entry> ents;
   for (uint64_t i = 1; i <= 6; ++i) ents.push_back(DataEntry(i, 1, "xxxx"));
   // Room for two entries at a time.
   RaftLog& l = Make(ents, {}, 0, 0, 2 * size);
   l.CommitTo(6);
 
-  std::vector<raftpb::Entry> batch = *l.NextCommittedEnts(false);
+  std::vector<Entry> batch = *l.NextCommittedEnts(false);
   EXPECT_EQ(Ids(batch), (IdList{{1, 1}, {2, 1}}));
   l.AcceptApplying(2, 2 * size, false);
   EXPECT_FALSE(l.HasNextCommittedEnts(false)) << "budget spent: paused";
@@ -381,7 +380,7 @@ TEST_F(RaftLogTest, ZeroBudgetAppliesOneEntryAtATime) {
   l.CommitTo(3);
   for (uint64_t i = 1; i <= 3; ++i) {
     SCOPED_TRACE(i);
-    std::vector<raftpb::Entry> batch = *l.NextCommittedEnts(false);
+    std::vector<Entry> batch = *l.NextCommittedEnts(false);
     ASSERT_EQ(Ids(batch), (IdList{{i, 1}}));
     l.AcceptApplying(i, EntrySize(batch[0]), false);
     EXPECT_FALSE(l.HasNextCommittedEnts(false)) << "one at a time";
@@ -429,7 +428,7 @@ TEST_F(RaftLogTest, SliceAcrossStorageAndUnstable) {
   };
   for (size_t i = 0; i < cases.size(); ++i) {
     SCOPED_TRACE(i);
-    absl::StatusOr<std::vector<raftpb::Entry>> got =
+    absl::StatusOr<std::vector<Entry>> got =
         l.Slice(cases[i].lo, cases[i].hi, cases[i].max);
     ASSERT_TRUE(got.ok()) << got.status();
     EXPECT_EQ(Ids(*got), cases[i].want);
@@ -481,12 +480,12 @@ TEST_F(RaftLogTest, ScanVisitsPagesInOrder) {
   for (uint64_t page : {uint64_t{0}, one, 2 * one, 3 * one + 1, kNoLimit}) {
     SCOPED_TRACE(page);
     uint64_t next = 2;
-    ASSERT_TRUE(l.Scan(2, 7, page, [&](absl::Span<const raftpb::Entry> ents) {
+    ASSERT_TRUE(l.Scan(2, 7, page, [&](absl::Span<const Entry> ents) {
                    EXPECT_FALSE(ents.empty());
                    if (page < kNoLimit && page >= one) {
                      EXPECT_LE(ents.size() * one, page);
                    }
-                   for (const raftpb::Entry& e : ents) {
+                   for (const Entry& e : ents) {
                      EXPECT_EQ(e.index(), next++);
                    }
                    return absl::OkStatus();
@@ -495,7 +494,7 @@ TEST_F(RaftLogTest, ScanVisitsPagesInOrder) {
   }
   // The visitor's error stops the scan and is returned.
   int calls = 0;
-  absl::Status st = l.Scan(1, 8, 0, [&](absl::Span<const raftpb::Entry>) {
+  absl::Status st = l.Scan(1, 8, 0, [&](absl::Span<const Entry>) {
     ++calls;
     return absl::CancelledError("stop");
   });

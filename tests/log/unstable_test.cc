@@ -18,7 +18,7 @@ class UnstableTest : public ::testing::Test {
  protected:
   // An unstable tail starting at `offset` holding `ents`, optionally after
   // a pending snapshot.
-  Unstable Make(uint64_t offset, std::vector<raftpb::Entry> ents,
+  Unstable Make(uint64_t offset, std::vector<Entry> ents,
                 std::optional<raftpb::Snapshot> snap = std::nullopt) {
     Unstable u(offset, &log_);
     if (snap) u.Restore(*snap);
@@ -94,7 +94,7 @@ TEST_F(UnstableTest, NextSnapshot) {
 TEST_F(UnstableTest, StableTo) {
   struct Case {
     uint64_t offset;
-    std::vector<raftpb::Entry> ents;
+    std::vector<Entry> ents;
     std::optional<raftpb::Snapshot> snap;
     bool accept;  // hand everything out first
     EntryId stable;
@@ -146,7 +146,7 @@ TEST_F(UnstableTest, StableSnapTo) {
 
 TEST_F(UnstableTest, TruncateAndAppend) {
   struct Case {
-    std::vector<raftpb::Entry> append;
+    std::vector<Entry> append;
     uint64_t want_offset;
     uint64_t want_in_progress;
     IdList want;
@@ -171,7 +171,7 @@ TEST_F(UnstableTest, TruncateAndAppend) {
     Unstable u = Make(5, Entries({{5, 1}, {6, 1}}));
     u.AcceptInProgress();
     u.TruncateAndAppend(Entries({{7, 1}}));
-    u.TruncateAndAppend(std::vector<raftpb::Entry>(cases[i].append));
+    u.TruncateAndAppend(std::vector<Entry>(cases[i].append));
     EXPECT_EQ(u.offset(), cases[i].want_offset);
     EXPECT_EQ(u.offset_in_progress(), cases[i].want_in_progress);
     EXPECT_EQ(Ids(u.entries()), cases[i].want);

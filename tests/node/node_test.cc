@@ -53,9 +53,9 @@ TEST(NodeTest, OneReadyIsOutstandingUntilAdvance) {
   // Work is pending (the bootstrap entries must be applied), but the Ready
   // is not advanced yet.
   EXPECT_FALSE(n->WaitReady(absl::Milliseconds(10)).has_value());
-  for (const raftpb::Entry& e : rd->committed_entries) {
+  for (const Entry& e : rd->committed_entries) {
     raftpb::ConfChange cc;
-    ASSERT_TRUE(cc.ParseFromString(e.data()));
+    ASSERT_TRUE(cc.ParseFromString(e.data().ToString()));
     ASSERT_TRUE(n->ApplyConfChange(cc).ok());
   }
   n->Advance();
@@ -89,7 +89,7 @@ TEST(NodeTest, StepFromPeerRefusesStorageResponses) {
   Config cfg = NodeConfig(1, &s, &log);
   cfg.async_storage_writes = true;
   std::unique_ptr<Node> n = *Node::Start(cfg, {{.id = 1}});
-  raftpb::Message ack;
+  Message ack;
   ack.set_type(raftpb::MsgStorageAppendResp);
   ack.set_from(kLocalAppendThread);
   ack.set_to(1);
@@ -138,17 +138,17 @@ TEST(NodeTest, ThreadedClusterAppliesTheSameSequence) {
         std::optional<Ready> rd = n.WaitReady(absl::Milliseconds(50));
         if (!rd) continue;
         Persist(*storages[i], *rd);
-        for (raftpb::Message& m : rd->messages) {
+        for (Message& m : rd->messages) {
           (void)nodes[m.to() - 1]->Step(std::move(m));
         }
-        for (const raftpb::Entry& e : rd->committed_entries) {
+        for (const Entry& e : rd->committed_entries) {
           if (e.type() == raftpb::EntryConfChange) {
             raftpb::ConfChange cc;
-            ASSERT_TRUE(cc.ParseFromString(e.data()));
+            ASSERT_TRUE(cc.ParseFromString(e.data().ToString()));
             ASSERT_TRUE(n.ApplyConfChange(cc).ok());
           } else if (!e.data().empty()) {
             std::lock_guard<std::mutex> lock(mu);
-            applied[i].push_back(e.data());
+            applied[i].push_back(e.data().ToString());
           }
         }
         n.Advance();

@@ -27,7 +27,7 @@ TEST(ElectionTest, FollowerCampaignsAfterElectionTimeout) {
   EXPECT_EQ(c.Term(1), 2u);
   EXPECT_EQ(c.node(1).GetBasicStatus().hard_state.vote(), 1u);
   std::set<uint64_t> asked;
-  for (const raftpb::Message& m : TakeMessages(c.node(1))) {
+  for (const Message& m : TakeMessages(c.node(1))) {
     EXPECT_EQ(m.type(), raftpb::MsgVote);
     EXPECT_EQ(m.term(), 2u);
     EXPECT_EQ(m.log_term(), 1u);
@@ -74,7 +74,7 @@ TEST(ElectionTest, RejectionsFromAMajorityMakeTheCandidateAFollower) {
 TEST(ElectionTest, OneVotePerTerm) {
   Cluster c(3);
   RawNode& n = c.node(3);
-  raftpb::Message vote;
+  Message vote;
   vote.set_type(raftpb::MsgVote);
   vote.set_term(2);
   vote.set_log_term(1);
@@ -86,7 +86,7 @@ TEST(ElectionTest, OneVotePerTerm) {
   ASSERT_TRUE(n.Step(vote).ok());
   vote.set_from(1);  // a repeat of the vote cast is granted again
   ASSERT_TRUE(n.Step(vote).ok());
-  std::vector<raftpb::Message> resps = TakeMessages(n);
+  std::vector<Message> resps = TakeMessages(n);
   ASSERT_EQ(resps.size(), 3u);
   EXPECT_FALSE(resps[0].reject());
   EXPECT_EQ(resps[0].to(), 1u);
@@ -108,7 +108,7 @@ TEST(ElectionTest, VoteOnlyForUpToDateLogs) {
     SCOPED_TRACE(DescribeEntry(MakeEntry(tc.index, tc.log_term)));
     Cluster c(3);
     c.Elect(1);  // everyone holds (2, 2) now
-    raftpb::Message vote;
+    Message vote;
     vote.set_type(raftpb::MsgVote);
     vote.set_term(5);
     vote.set_log_term(tc.log_term);
@@ -116,7 +116,7 @@ TEST(ElectionTest, VoteOnlyForUpToDateLogs) {
     vote.set_from(2);
     vote.set_to(3);
     ASSERT_TRUE(c.node(3).Step(vote).ok());
-    std::vector<raftpb::Message> resps = TakeMessages(c.node(3));
+    std::vector<Message> resps = TakeMessages(c.node(3));
     ASSERT_EQ(resps.size(), 1u);
     EXPECT_EQ(resps[0].type(), raftpb::MsgVoteResp);
     EXPECT_EQ(!resps[0].reject(), tc.granted);
@@ -190,7 +190,7 @@ TEST(ElectionTest, CheckQuorumLeaderStepsDownWithoutQuorum) {
 TEST(ElectionTest, CheckQuorumLeaderLeaseIgnoresDisruptiveVotes) {
   Cluster c(3, [](Config& cfg) { cfg.check_quorum = true; });
   c.Elect(1);
-  raftpb::Message vote;
+  Message vote;
   vote.set_type(raftpb::MsgVote);
   vote.set_term(10);
   vote.set_log_term(5);
@@ -221,10 +221,10 @@ TEST(ElectionTest, ARemovedNodeTellsAStrandedCandidateWhatIsCommitted) {
   const uint64_t cc_index = c.Commit(1) + 1;
   // Node 2 gets the removal of node 1, but nothing after it and never the
   // news that it committed.
-  c.SetDropFilter([&](const raftpb::Message& m) {
+  c.SetDropFilter([&](const Message& m) {
     if (m.to() != 2) return false;
     if (m.commit() >= cc_index) return true;
-    for (const raftpb::Entry& e : m.entries()) {
+    for (const Entry& e : m.entries()) {
       if (e.index() > cc_index) return true;
     }
     return false;
@@ -267,21 +267,20 @@ TEST(ElectionTest, ACandidateLeadsOnlyOnceItsOwnVoteIsDurable) {
                               .async_storage_writes = true,
                               .logger = &logger});
   ASSERT_TRUE(n->Campaign().ok());
-  std::vector<raftpb::Message> own;  // held back: the write is slow
+  std::vector<Message> own;  // held back: the write is slow
   Ready rd = n->GetReady();
-  for (const raftpb::Message& m : rd.messages) {
+  for (const Message& m : rd.messages) {
     if (m.to() != kLocalAppendThread) continue;
-    for (const raftpb::Message& r : m.responses()) own.push_back(r);
+    for (const Message& r : m.responses()) own.push_back(r);
   }
   const uint64_t term = n->GetBasicStatus().hard_state.term();
   for (uint64_t voter : {2, 3}) {
-    raftpb::Message grant =
-        ::craft::testing::Msg(raftpb::MsgVoteResp, voter, 1, term);
+    Message grant = ::craft::testing::Msg(raftpb::MsgVoteResp, voter, 1, term);
     ASSERT_TRUE(n->Step(grant).ok());
   }
   EXPECT_EQ(n->GetBasicStatus().soft_state.raft_state, StateType::kCandidate)
       << "leads before its own vote is durable";
-  for (raftpb::Message& r : own) ASSERT_TRUE(n->Step(r).ok());
+  for (Message& r : own) ASSERT_TRUE(n->Step(r).ok());
   EXPECT_EQ(n->GetBasicStatus().soft_state.raft_state, StateType::kLeader);
 }
 
@@ -298,7 +297,7 @@ bool StaleLeaderLearnsTheTermOfNode3(raftpb::ConfChangeType type, uint64_t id) {
   cc.set_type(type);
   cc.set_node_id(id);
   EXPECT_TRUE(c.node(3).ApplyConfChange(cc).ok());
-  raftpb::Message vote = ::craft::testing::Msg(raftpb::MsgVote, 2, 3, term + 1);
+  Message vote = ::craft::testing::Msg(raftpb::MsgVote, 2, 3, term + 1);
   EXPECT_TRUE(c.node(3).Step(vote).ok());  // 2's log is behind
   c.HandleReady(3);
   c.queue().clear();

@@ -6,6 +6,7 @@
 #include "absl/strings/escaping.h"
 #include "craft/confchange/conversions.h"
 #include "craft/errors.h"
+#include "craft/wire.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "raft/read_only.h"
@@ -22,9 +23,9 @@ using ::craft::testing::TakeMessages;
 TEST(HardeningTest, ForgedStorageThreadMessagesAreRefused) {
   Cluster c(3);
   c.Elect(1);
-  raftpb::Message app = Msg(raftpb::MsgApp, kLocalAppendThread, 2, 0);
+  Message app = Msg(raftpb::MsgApp, kLocalAppendThread, 2, 0);
   EXPECT_EQ(c.node(2).Step(app).code(), absl::StatusCode::kInvalidArgument);
-  raftpb::Message hup = Msg(raftpb::MsgHup, kLocalApplyThread, 2, 0);
+  Message hup = Msg(raftpb::MsgHup, kLocalApplyThread, 2, 0);
   EXPECT_EQ(c.node(2).Step(hup).code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(c.node(2).GetBasicStatus().soft_state.lead, 1u);
 }
@@ -32,8 +33,10 @@ TEST(HardeningTest, ForgedStorageThreadMessagesAreRefused) {
 TEST(HardeningTest, MessagesOfUnknownTypeAreRefused) {
   Cluster c(3);
   // Type 99 does not exist: proto2 keeps it out of the field.
-  raftpb::Message m;
-  ASSERT_TRUE(m.ParseFromString(absl::HexStringToBytes("0863100218012002")));
+  absl::StatusOr<Message> decoded =
+      DecodeMessage(absl::HexStringToBytes("0863100218012002"));
+  ASSERT_TRUE(decoded.ok());
+  Message m = *decoded;
   EXPECT_FALSE(m.has_type());
   const absl::Status s = c.node(2).Step(m);
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
@@ -45,7 +48,7 @@ TEST(HardeningTest, MessagesOfUnknownTypeAreRefused) {
 TEST(HardeningTest, SelfAddressedRejectionsAreRefused) {
   Cluster c(3);
   c.Elect(1);
-  raftpb::Message rej = Msg(raftpb::MsgAppResp, 1, 1, c.Term(1));
+  Message rej = Msg(raftpb::MsgAppResp, 1, 1, c.Term(1));
   rej.set_reject(true);
   EXPECT_EQ(c.node(1).Step(rej).code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(c.logger().panics(), 0);
@@ -55,13 +58,13 @@ TEST(HardeningTest, IndexOverflowIsRefused) {
   Cluster c(3);
   c.Elect(1);
   const uint64_t max = std::numeric_limits<uint64_t>::max();
-  raftpb::Message app = Msg(raftpb::MsgApp, 1, 2, c.Term(1));
+  Message app = Msg(raftpb::MsgApp, 1, 2, c.Term(1));
   app.set_index(max - 1);
   app.set_log_term(c.Term(1));
   *app.add_entries() = MakeEntry(max, c.Term(1));
   *app.add_entries() = MakeEntry(0, c.Term(1));  // wrapped
   EXPECT_EQ(c.node(2).Step(app).code(), absl::StatusCode::kInvalidArgument);
-  raftpb::Message snap = Msg(raftpb::MsgSnap, 1, 2, c.Term(1));
+  Message snap = Msg(raftpb::MsgSnap, 1, 2, c.Term(1));
   snap.mutable_snapshot()->mutable_metadata()->set_index(max);
   snap.mutable_snapshot()->mutable_metadata()->set_term(1);
   snap.mutable_snapshot()->mutable_metadata()->mutable_conf_state()->add_voters(
@@ -95,19 +98,18 @@ TEST(HardeningTest, FailedSnapshotReportResetsTheSentCommit) {
   c.Stabilize();
   const uint64_t commit = c.SnapshotAndCompact(1);
   c.Heal();
-  c.SetDropFilter(
-      [](const raftpb::Message& m) { return m.type() == raftpb::MsgSnap; });
+  c.SetDropFilter([](const Message& m) { return m.type() == raftpb::MsgSnap; });
   c.TickAndStabilize(1);
   ASSERT_EQ(c.node(1).GetStatus().progress.at(3).state(),
             tracker::ProgressState::kSnapshot);
   c.node(1).ReportSnapshot(3, SnapshotStatus::kFailure);
   // The snapshot did land after all: the follower acknowledges its index.
   // The leader must tell it the commit index (it never sent it one).
-  raftpb::Message ack = Msg(raftpb::MsgAppResp, 3, 1, c.Term(1));
+  Message ack = Msg(raftpb::MsgAppResp, 3, 1, c.Term(1));
   ack.set_index(commit);
   ASSERT_TRUE(c.node(1).Step(ack).ok());
   bool sent_commit = false;
-  for (const raftpb::Message& m : TakeMessages(c.node(1))) {
+  for (const Message& m : TakeMessages(c.node(1))) {
     if (m.to() == 3 && m.type() == raftpb::MsgApp && m.commit() == commit) {
       sent_commit = true;
     }
@@ -127,15 +129,15 @@ TEST(HardeningTest, ConfChangesWithUnknownValuesAreRefused) {
   EXPECT_FALSE(c.node(1).ApplyConfChange(cc).ok());
   // The batch is refused whole: a valid change proposed afterwards is not
   // blocked by a "pending" change that never entered the log.
-  raftpb::Message prop = Msg(raftpb::MsgProp, 1, 1, 0);
+  Message prop = Msg(raftpb::MsgProp, 1, 1, 0);
   raftpb::ConfChangeV2 ok;
   raftpb::ConfChangeSingle* ch = ok.add_changes();
   ch->set_type(raftpb::ConfChangeAddLearnerNode);
   ch->set_node_id(4);
-  raftpb::Entry* good = prop.add_entries();
+  Entry* good = prop.add_entries();
   good->set_type(raftpb::EntryConfChangeV2);
   good->set_data(ok.SerializeAsString());
-  raftpb::Entry* bad = prop.add_entries();
+  Entry* bad = prop.add_entries();
   bad->set_type(raftpb::EntryConfChangeV2);
   bad->set_data(cc.SerializeAsString());
   prop.set_from(2);
@@ -164,7 +166,7 @@ TEST(HardeningTest, ForgedReadAcknowledgementsAreIgnored) {
   Cluster c(3);
   c.Elect(1);
   // A follower echoes a sequence number the leader never sent.
-  raftpb::Message resp = Msg(raftpb::MsgHeartbeatResp, 2, 1, c.Term(1));
+  Message resp = Msg(raftpb::MsgHeartbeatResp, 2, 1, c.Term(1));
   resp.set_context(ReadOnly::EncodeContext(1000));
   ASSERT_TRUE(c.node(1).Step(resp).ok());
   c.Partition({{1}, {2, 3}});

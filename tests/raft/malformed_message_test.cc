@@ -19,13 +19,13 @@ namespace {
 using ::craft::testing::Cluster;
 using ::craft::testing::Msg;
 
-raftpb::Message RandomMessage(std::mt19937_64& rng) {
+Message RandomMessage(std::mt19937_64& rng) {
   auto pick = [&](std::initializer_list<uint64_t> vals) {
     std::vector<uint64_t> v(vals);
     return v[rng() % v.size()];
   };
   const uint64_t big = std::numeric_limits<uint64_t>::max();
-  raftpb::Message m;
+  Message m;
   m.set_type(static_cast<raftpb::MessageType>(rng() % 24));
   // Not the local storage threads: their responses are the application's
   // to deliver, and are trusted (see StorageResponsesAreTrusted).
@@ -40,7 +40,7 @@ raftpb::Message RandomMessage(std::mt19937_64& rng) {
   if (rng() % 3 == 0) m.set_context(rng() % 2 ? "CampaignTransfer" : "junk");
   const int n = static_cast<int>(rng() % 4);
   for (int i = 0; i < n; ++i) {
-    raftpb::Entry* e = m.add_entries();
+    Entry* e = m.add_entries();
     const bool consecutive = rng() % 2;
     e->set_index(consecutive ? m.index() + 1 + i : pick({0, 1, 3, 7, big}));
     e->set_term(pick({0, 1, 2, 3, m.term()}));
@@ -127,7 +127,7 @@ TEST(MalformedMessageTest, RandomSweepKeepsEachNodesGuarantees) {
     }
     NodeInvariants inv;
     for (int i = 0; i < 400 && !HasFailure(); ++i) {
-      raftpb::Message m = RandomMessage(rng);
+      Message m = RandomMessage(rng);
       const uint64_t target = 1 + rng() % 3;
       m.set_to(target);
       (void)c.node(target).Step(m);
@@ -152,36 +152,36 @@ TEST(MalformedMessageTest, AdversarialCases) {
   const uint64_t commit = c.Commit(2);
 
   // Entries whose indexes do not follow the message's index.
-  raftpb::Message app = Msg(raftpb::MsgApp, 1, 2, 2);
+  Message app = Msg(raftpb::MsgApp, 1, 2, 2);
   app.set_log_term(2);
   app.set_index(3);
   *app.add_entries() = MakeEntry(7, 2);
   EXPECT_EQ(c.node(2).Step(app).code(), absl::StatusCode::kInvalidArgument);
 
   // A heartbeat committing past the follower's log.
-  raftpb::Message hb = Msg(raftpb::MsgHeartbeat, 1, 2, 2);
+  Message hb = Msg(raftpb::MsgHeartbeat, 1, 2, 2);
   hb.set_commit(1000);
   EXPECT_TRUE(c.node(2).Step(hb).ok());
   EXPECT_EQ(c.Commit(2), commit);
 
   // An acknowledgement of entries the leader never had.
-  raftpb::Message resp = Msg(raftpb::MsgAppResp, 2, 1, 2);
+  Message resp = Msg(raftpb::MsgAppResp, 2, 1, 2);
   resp.set_index(1000);
   EXPECT_TRUE(c.node(1).Step(resp).ok());
 
   // Proposals and reads without entries, unknown conf change payloads.
-  raftpb::Message prop = Msg(raftpb::MsgProp, 2, 1, 0);
+  Message prop = Msg(raftpb::MsgProp, 2, 1, 0);
   EXPECT_FALSE(c.node(1).Step(prop).ok());
   prop.set_type(raftpb::MsgReadIndex);
   EXPECT_FALSE(c.node(1).Step(prop).ok());
   prop.set_type(raftpb::MsgProp);
-  raftpb::Entry* cc = prop.add_entries();
+  Entry* cc = prop.add_entries();
   cc->set_type(raftpb::EntryConfChangeV2);
   cc->set_data("\xff\xff\xff");
   EXPECT_FALSE(c.node(1).Step(prop).ok());
 
   // A snapshot that does not include the receiver.
-  raftpb::Message snap = Msg(raftpb::MsgSnap, 1, 3, 2);
+  Message snap = Msg(raftpb::MsgSnap, 1, 3, 2);
   raftpb::SnapshotMetadata* md = snap.mutable_snapshot()->mutable_metadata();
   md->set_index(100);
   md->set_term(2);
@@ -195,7 +195,7 @@ TEST(MalformedMessageTest, AdversarialCases) {
   // index is ever rewritten: the log is left unchanged. (Three guards stand
   // in the way: HandleAppendEntries, RaftLog::MaybeAppend and Append.)
   ASSERT_EQ(commit, 3u);
-  raftpb::Message rewrite = Msg(raftpb::MsgApp, 3, 2, 5);
+  Message rewrite = Msg(raftpb::MsgApp, 3, 2, 5);
   rewrite.set_index(1);
   rewrite.set_log_term(1);
   rewrite.set_commit(3);

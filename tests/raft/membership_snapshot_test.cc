@@ -180,7 +180,7 @@ TEST(SnapshotTest, FollowerBehindCompactionCatchesUpFromSnapshot) {
   const uint64_t applied = c.SnapshotAndCompact(1);
   c.Heal();
   uint64_t snaps = 0;
-  c.SetDropFilter([&](const raftpb::Message& m) {
+  c.SetDropFilter([&](const Message& m) {
     if (m.type() == raftpb::MsgSnap) ++snaps;
     return false;
   });
@@ -206,7 +206,7 @@ TEST(SnapshotTest, FailedSnapshotIsRetriedAfterReport) {
   c.Heal();
   // The first snapshot is lost in transit.
   int sent = 0;
-  c.SetDropFilter([&](const raftpb::Message& m) {
+  c.SetDropFilter([&](const Message& m) {
     return m.type() == raftpb::MsgSnap && ++sent == 1;
   });
   c.TickAndStabilize(1);
@@ -264,7 +264,7 @@ TEST(SnapshotTest, StaleSnapshotIsIgnoredAndAcknowledgedAtTheCommitIndex) {
   for (int i = 0; i < 3; ++i) ASSERT_TRUE(c.node(1).Propose("x").ok());
   c.Stabilize();
   const uint64_t commit = c.Commit(2);
-  raftpb::Message snap;
+  Message snap;
   snap.set_type(raftpb::MsgSnap);
   snap.set_from(1);
   snap.set_to(2);

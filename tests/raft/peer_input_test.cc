@@ -50,20 +50,20 @@ TEST(PeerInputTest, TermZeroAppendDoesNotResetACandidatesVote) {
     c.queue().clear();
     const raftpb::HardState before = c.node(1).GetBasicStatus().hard_state;
     ASSERT_EQ(before.vote(), 1u);
-    raftpb::Message m = Msg(t, 3, 1, 0);
+    Message m = Msg(t, 3, 1, 0);
     EXPECT_EQ(c.node(1).Step(m).code(), absl::StatusCode::kInvalidArgument);
     const raftpb::HardState after = c.node(1).GetBasicStatus().hard_state;
     EXPECT_EQ(after.term(), before.term());
     EXPECT_EQ(after.vote(), 1u);
     EXPECT_EQ(c.State(1), StateType::kCandidate);
     // A vote request of the same term from another candidate is refused.
-    raftpb::Message vote = Msg(raftpb::MsgVote, 3, 1, before.term());
+    Message vote = Msg(raftpb::MsgVote, 3, 1, before.term());
     vote.set_index(1);
     vote.set_log_term(1);
     ASSERT_TRUE(c.node(1).Step(vote).ok());
     c.HandleReady(1);
     bool granted = false;
-    for (const raftpb::Message& out : c.queue()) {
+    for (const Message& out : c.queue()) {
       if (out.type() == raftpb::MsgVoteResp && out.to() == 3) {
         granted |= !out.reject();
       }
@@ -76,14 +76,14 @@ TEST(PeerInputTest, TermZeroHeartbeatCommitsNothing) {
   Cluster c(3);
   c.Elect(1);
   // Node 2 holds entries 3..5 that are not committed.
-  c.SetDropFilter([](const raftpb::Message& m) {
+  c.SetDropFilter([](const Message& m) {
     return m.type() == raftpb::MsgAppResp || m.to() == 3;
   });
   for (int i = 0; i < 3; ++i) ASSERT_TRUE(c.node(1).Propose("x").ok());
   c.Stabilize();
   const uint64_t commit = c.Commit(2);
   ASSERT_LT(commit, 5u);
-  raftpb::Message hb = Msg(raftpb::MsgHeartbeat, 3, 2, 0);
+  Message hb = Msg(raftpb::MsgHeartbeat, 3, 2, 0);
   hb.set_commit(5);
   EXPECT_EQ(c.node(2).Step(hb).code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(c.Commit(2), commit);
@@ -94,10 +94,10 @@ TEST(PeerInputTest, TermZeroIsAllowedOnlyForForwardedRequests) {
   Cluster c(3);
   c.Elect(1);
   // Proposals and reads forwarded by a follower carry no term.
-  raftpb::Message prop = Msg(raftpb::MsgProp, 2, 1, 0);
+  Message prop = Msg(raftpb::MsgProp, 2, 1, 0);
   prop.add_entries()->set_data("p");
   EXPECT_TRUE(c.node(1).Step(prop).ok());
-  raftpb::Message read = Msg(raftpb::MsgReadIndex, 2, 1, 0);
+  Message read = Msg(raftpb::MsgReadIndex, 2, 1, 0);
   read.add_entries()->set_data("r");
   EXPECT_TRUE(c.node(1).Step(read).ok());
   for (raftpb::MessageType t :
@@ -118,7 +118,7 @@ TEST(PeerInputTest, StorageResponsesAreRefusedWithoutAsyncWrites) {
   c.Elect(1);
   ASSERT_TRUE(c.node(1).Propose("x").ok());
   const uint64_t last = c.node(1).GetBasicStatus().hard_state.commit() + 1;
-  raftpb::Message ack =
+  Message ack =
       Msg(raftpb::MsgStorageAppendResp, kLocalAppendThread, 1, c.Term(1));
   ack.set_index(last);
   ack.set_log_term(c.Term(1));
@@ -132,8 +132,7 @@ TEST(PeerInputTest, StorageResponsesAreRefusedWithoutAsyncWrites) {
   EXPECT_EQ(rd.entries[0].data(), "x");
   c.node(1).Advance();
 
-  raftpb::Message applied =
-      Msg(raftpb::MsgStorageApplyResp, kLocalApplyThread, 1, 0);
+  Message applied = Msg(raftpb::MsgStorageApplyResp, kLocalApplyThread, 1, 0);
   *applied.add_entries() = MakeEntry(1000, c.Term(1));
   EXPECT_EQ(c.node(1).Step(applied).code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(c.logger().panics(), 0);
@@ -141,13 +140,11 @@ TEST(PeerInputTest, StorageResponsesAreRefusedWithoutAsyncWrites) {
 
 TEST(PeerInputTest, StepFromPeerRefusesStorageResponses) {
   Cluster c(3, [](Config& cfg) { cfg.async_storage_writes = true; });
-  raftpb::Message ack =
-      Msg(raftpb::MsgStorageAppendResp, kLocalAppendThread, 1, 1);
+  Message ack = Msg(raftpb::MsgStorageAppendResp, kLocalAppendThread, 1, 1);
   ack.set_index(1);
   ack.set_log_term(1);
   EXPECT_TRUE(IsStepLocalMsg(c.node(1).StepFromPeer(ack)));
-  raftpb::Message applied =
-      Msg(raftpb::MsgStorageApplyResp, kLocalApplyThread, 1, 0);
+  Message applied = Msg(raftpb::MsgStorageApplyResp, kLocalApplyThread, 1, 0);
   *applied.add_entries() = MakeEntry(1, 1);
   EXPECT_TRUE(IsStepLocalMsg(c.node(1).StepFromPeer(applied)));
   // Through Step, the storage thread's acknowledgement of an entry that was
@@ -156,7 +153,7 @@ TEST(PeerInputTest, StepFromPeerRefusesStorageResponses) {
   EXPECT_EQ(c.node(1).Step(applied).code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(c.logger().panics(), 0);
   // StepFromPeer is Step for everything else.
-  raftpb::Message hb = Msg(raftpb::MsgHeartbeat, 2, 1, 2);
+  Message hb = Msg(raftpb::MsgHeartbeat, 2, 1, 2);
   EXPECT_TRUE(c.node(1).StepFromPeer(hb).ok());
   EXPECT_EQ(c.node(1).GetBasicStatus().soft_state.lead, 2u);
 }
@@ -179,7 +176,7 @@ TEST(PeerInputTest, ReservedIdsAreNotMembers) {
     EXPECT_EQ(c.node(1).GetStatus().config.voters.Ids().size(), 3u);
 
     // A snapshot whose configuration names them is not restored.
-    raftpb::Message snap = Msg(raftpb::MsgSnap, 1, 2, c.Term(1));
+    Message snap = Msg(raftpb::MsgSnap, 1, 2, c.Term(1));
     *snap.mutable_snapshot() = testing::SnapshotAt(100, c.Term(1));
     raftpb::ConfState* cs =
         snap.mutable_snapshot()->mutable_metadata()->mutable_conf_state();
@@ -202,7 +199,7 @@ TEST(PeerInputTest, ReservedIdsAreNotMembers) {
 
 TEST(PeerInputTest, TermsWithoutRoomToGrowAreRefused) {
   Cluster c(3);
-  raftpb::Message hb = Msg(raftpb::MsgHeartbeat, 1, 2, kMaxTerm + 1);
+  Message hb = Msg(raftpb::MsgHeartbeat, 1, 2, kMaxTerm + 1);
   EXPECT_EQ(c.node(2).Step(hb).code(), absl::StatusCode::kInvalidArgument);
   hb.set_term(std::numeric_limits<uint64_t>::max());
   EXPECT_EQ(c.node(2).Step(hb).code(), absl::StatusCode::kInvalidArgument);
@@ -223,7 +220,7 @@ TEST(PeerInputTest, TermsWithoutRoomToGrowAreRefused) {
 TEST(PeerInputTest, IndexesWithoutRoomToGrowAreRefused) {
   Cluster c(3);
   c.Elect(1);
-  raftpb::Message snap = Msg(raftpb::MsgSnap, 1, 2, c.Term(1));
+  Message snap = Msg(raftpb::MsgSnap, 1, 2, c.Term(1));
   *snap.mutable_snapshot() = testing::SnapshotAt(kMaxIndex + 1, c.Term(1));
   for (uint64_t id : {1, 2, 3}) {
     snap.mutable_snapshot()
@@ -232,7 +229,7 @@ TEST(PeerInputTest, IndexesWithoutRoomToGrowAreRefused) {
         ->add_voters(id);
   }
   EXPECT_EQ(c.node(2).Step(snap).code(), absl::StatusCode::kInvalidArgument);
-  raftpb::Message app = Msg(raftpb::MsgApp, 1, 2, c.Term(1));
+  Message app = Msg(raftpb::MsgApp, 1, 2, c.Term(1));
   app.set_index(kMaxIndex);
   app.set_log_term(c.Term(1));
   *app.add_entries() = MakeEntry(kMaxIndex + 1, c.Term(1));
@@ -248,7 +245,7 @@ TEST(PeerInputTest, IndexesWithoutRoomToGrowAreRefused) {
   std::unique_ptr<RawNode> rn = SingleNodeAt(storage, kMaxIndex - 1, logger);
   ASSERT_NE(rn, nullptr);
   ASSERT_TRUE(rn->Campaign().ok());
-  std::vector<raftpb::Entry> written;
+  std::vector<Entry> written;
   while (rn->HasReady()) {  // the vote for itself, then its entry
     Ready rd = rn->GetReady();
     written.insert(written.end(), rd.entries.begin(), rd.entries.end());
@@ -275,7 +272,7 @@ TEST(PeerInputTest, IndexesWithoutRoomToGrowAreRefused) {
 TEST(PeerInputTest, EntriesPastTheLeadersTermAreRefused) {
   Cluster c(3);
   c.Elect(1);
-  raftpb::Message app = Msg(raftpb::MsgApp, 1, 2, c.Term(1));
+  Message app = Msg(raftpb::MsgApp, 1, 2, c.Term(1));
   app.set_index(2);
   app.set_log_term(c.Term(1));
   *app.add_entries() = MakeEntry(3, c.Term(1) + 1);
@@ -283,7 +280,7 @@ TEST(PeerInputTest, EntriesPastTheLeadersTermAreRefused) {
   app.clear_entries();
   app.set_log_term(c.Term(1) + 1);
   EXPECT_EQ(c.node(2).Step(app).code(), absl::StatusCode::kInvalidArgument);
-  raftpb::Message snap = Msg(raftpb::MsgSnap, 1, 2, c.Term(1));
+  Message snap = Msg(raftpb::MsgSnap, 1, 2, c.Term(1));
   *snap.mutable_snapshot() = testing::SnapshotAt(10, c.Term(1) + 1);
   EXPECT_EQ(c.node(2).Step(snap).code(), absl::StatusCode::kInvalidArgument);
 }
@@ -341,29 +338,28 @@ TEST(PeerInputTest, RemovedLeaderAcknowledgesItsOwnAppendsInBothModes) {
   RawNode& n = **rn;
   // Steps the responses of every local write in the next Ready.
   auto persist = [&](bool step) {
-    std::vector<raftpb::Message> responses;
+    std::vector<Message> responses;
     Ready rd = n.GetReady();
-    for (raftpb::Message& m : rd.messages) {
+    for (Message& m : rd.messages) {
       if (m.to() != kLocalAppendThread) continue;
       EXPECT_TRUE(
           storage.Append({m.entries().begin(), m.entries().end()}).ok());
-      for (const raftpb::Message& r : m.responses()) responses.push_back(r);
+      for (const Message& r : m.responses()) responses.push_back(r);
     }
     if (!step) return responses;
-    for (raftpb::Message& r : responses)
-      EXPECT_TRUE(n.Step(r).ok()) << r.type();
+    for (Message& r : responses) EXPECT_TRUE(n.Step(r).ok()) << r.type();
     return responses;
   };
   ASSERT_TRUE(n.Campaign().ok());
   persist(/*step=*/true);
-  raftpb::Message grant =
+  Message grant =
       Msg(raftpb::MsgVoteResp, 2, 1, n.GetBasicStatus().hard_state.term());
   ASSERT_TRUE(n.Step(grant).ok());
   ASSERT_EQ(n.GetBasicStatus().soft_state.raft_state, StateType::kLeader);
-  std::vector<raftpb::Message> responses = persist(/*step=*/false);
+  std::vector<Message> responses = persist(/*step=*/false);
   ASSERT_TRUE(n.ApplyConfChange(remove).ok());
   bool own_ack = false;
-  for (raftpb::Message& r : responses) {
+  for (Message& r : responses) {
     own_ack |= r.type() == raftpb::MsgAppResp && r.from() == 1;
     EXPECT_TRUE(n.Step(r).ok()) << r.type();
   }
@@ -378,13 +374,13 @@ TEST(PeerInputTest, ForwardedProposalReturningToItsProposerIsAppended) {
   // 1, now its follower, forwards it on with its original sender.
   c.Elect(2);
   ASSERT_EQ(c.State(2), StateType::kLeader);
-  raftpb::Message prop = Msg(raftpb::MsgProp, 2, 2, 0);
+  Message prop = Msg(raftpb::MsgProp, 2, 2, 0);
   prop.add_entries()->set_data("returned");
   ASSERT_TRUE(c.node(2).Step(prop).ok());
   c.Stabilize();
   EXPECT_EQ(c.member(3).applied.back(), "returned");
   // A read request comes back the same way, answered locally.
-  raftpb::Message read = Msg(raftpb::MsgReadIndex, 2, 2, 0);
+  Message read = Msg(raftpb::MsgReadIndex, 2, 2, 0);
   read.add_entries()->set_data("r");
   ASSERT_TRUE(c.node(2).Step(read).ok());
   c.Stabilize();

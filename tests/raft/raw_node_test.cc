@@ -98,13 +98,13 @@ TEST(RawNodeTest, StepRejectsLocalMessagesAndUnknownPeers) {
         raftpb::MsgSnapStatus, raftpb::MsgCheckQuorum, raftpb::MsgStorageAppend,
         raftpb::MsgStorageAppendResp, raftpb::MsgStorageApply,
         raftpb::MsgStorageApplyResp}) {
-    raftpb::Message m;
+    Message m;
     m.set_type(t);
     m.set_from(2);
     m.set_to(1);
     EXPECT_TRUE(IsStepLocalMsg(c.node(1).Step(m))) << MessageTypeName(t);
   }
-  raftpb::Message resp;
+  Message resp;
   resp.set_type(raftpb::MsgAppResp);
   resp.set_from(9);
   resp.set_to(1);
@@ -156,7 +156,7 @@ TEST(RawNodeTest, AsyncStorageWritesRoundTrip) {
   auto drain = [&] {
     for (int round = 0; round < 20 && n.HasReady(); ++round) {
       Ready rd = n.GetReady();
-      for (raftpb::Message& m : rd.messages) {
+      for (Message& m : rd.messages) {
         if (m.to() == kLocalAppendThread) {
           raftpb::HardState hs;
           hs.set_term(m.term());
@@ -165,17 +165,16 @@ TEST(RawNodeTest, AsyncStorageWritesRoundTrip) {
           if (!IsEmptyHardState(hs)) {
             ASSERT_TRUE(s.SetHardState(hs).ok());
           }
-          std::vector<raftpb::Entry> ents(m.entries().begin(),
-                                          m.entries().end());
+          std::vector<Entry> ents(m.entries().begin(), m.entries().end());
           ASSERT_TRUE(s.Append(ents).ok());
         } else if (m.to() == kLocalApplyThread) {
-          for (const raftpb::Entry& e : m.entries()) {
-            applied.push_back(e.data());
+          for (const Entry& e : m.entries()) {
+            applied.push_back(e.data().ToString());
           }
         } else {
           FAIL() << "a single node sends nothing: " << DescribeMessage(m);
         }
-        for (raftpb::Message& r : *m.mutable_responses()) {
+        for (Message& r : *m.mutable_responses()) {
           ASSERT_TRUE(n.Step(r).ok()) << DescribeMessage(r);
         }
       }

@@ -152,7 +152,7 @@ TEST(ReadIndexTest, LeaseBasedReadFromFollowerIsAnsweredByTheLeader) {
   // comes straight back from the leader's lease.
   c->Partition({{1, 3}, {2}});
   int heartbeats = 0;
-  c->SetDropFilter([&](const raftpb::Message& m) {
+  c->SetDropFilter([&](const Message& m) {
     if (m.type() == raftpb::MsgHeartbeat) ++heartbeats;
     return false;
   });
@@ -203,8 +203,7 @@ TEST(ReadIndexTest, NewLeaderDefersReadsUntilItCommitsInItsTerm) {
   Cluster c(3);
   c.Elect(1);
   // Hold back appends so the new leader's empty entry does not commit.
-  c.SetDropFilter(
-      [](const raftpb::Message& m) { return m.type() == raftpb::MsgApp; });
+  c.SetDropFilter([](const Message& m) { return m.type() == raftpb::MsgApp; });
   c.Elect(2);
   ASSERT_EQ(c.State(2), StateType::kLeader);
   c.node(2).ReadIndex("early");
@@ -224,8 +223,8 @@ TEST(ReadIndexTest, SameContextReadsAreConfirmedSeparately) {
   Cluster c(3);
   c.Elect(1);
   // First read: its heartbeats are held.
-  std::vector<raftpb::Message> held;
-  c.SetDropFilter([&](const raftpb::Message& m) {
+  std::vector<Message> held;
+  c.SetDropFilter([&](const Message& m) {
     if (m.type() == raftpb::MsgHeartbeat) {
       held.push_back(m);
       return true;
@@ -235,7 +234,7 @@ TEST(ReadIndexTest, SameContextReadsAreConfirmedSeparately) {
   c.node(1).ReadIndex("same");
   c.Stabilize();
   ASSERT_FALSE(held.empty());
-  const std::vector<raftpb::Message> first_round = held;
+  const std::vector<Message> first_round = held;
   held.clear();
   // Writes commit in between.
   ASSERT_TRUE(c.node(1).Propose("w").ok());
@@ -244,10 +243,9 @@ TEST(ReadIndexTest, SameContextReadsAreConfirmedSeparately) {
   c.node(1).ReadIndex("same");
   c.Stabilize();
   // Only the first round's heartbeats arrive.
-  c.SetDropFilter([](const raftpb::Message& m) {
-    return m.type() == raftpb::MsgHeartbeat;
-  });
-  for (raftpb::Message m : first_round) {
+  c.SetDropFilter(
+      [](const Message& m) { return m.type() == raftpb::MsgHeartbeat; });
+  for (Message m : first_round) {
     ASSERT_TRUE(c.node(m.to()).Step(m).ok());
   }
   c.Stabilize();

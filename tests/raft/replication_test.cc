@@ -14,10 +14,10 @@ using ::testing::ElementsAre;
 
 std::vector<std::pair<uint64_t, uint64_t>> LogIds(MemoryStorage& s) {
   std::vector<std::pair<uint64_t, uint64_t>> out;
-  absl::StatusOr<std::vector<raftpb::Entry>> ents =
+  absl::StatusOr<std::vector<Entry>> ents =
       s.Entries(*s.FirstIndex(), *s.LastIndex() + 1, kNoLimit);
   if (!ents.ok()) return out;
-  for (const raftpb::Entry& e : *ents) out.emplace_back(e.index(), e.term());
+  for (const Entry& e : *ents) out.emplace_back(e.index(), e.term());
   return out;
 }
 
@@ -99,7 +99,7 @@ TEST(ReplicationTest, FastBacktrackingSkipsWholeTerms) {
   c.Stabilize();
   c.Heal();
   int rejections = 0;
-  c.SetDropFilter([&](const raftpb::Message& m) {
+  c.SetDropFilter([&](const Message& m) {
     if (m.type() == raftpb::MsgAppResp && m.reject()) ++rejections;
     return false;
   });
@@ -121,7 +121,7 @@ TEST(ReplicationTest, Figure8OldTermEntriesAreNotCommittedByCounting) {
   c.Stabilize();
   // (b) S5 leads term 3 with votes from S3 and S4; its entry at index 3
   // reaches no one.
-  c.SetDropFilter([](const raftpb::Message& m) {
+  c.SetDropFilter([](const Message& m) {
     return m.from() == 5 && m.type() == raftpb::MsgApp;
   });
   c.Elect(5);
@@ -133,12 +133,12 @@ TEST(ReplicationTest, Figure8OldTermEntriesAreNotCommittedByCounting) {
   c.Partition({{1, 2, 3, 4}, {5}});
   // A term-4 entry is dropped only where it would be accepted, so that
   // the probes that carry (3, term 2) to S3 and S4 still happen.
-  c.SetDropFilter([&c](const raftpb::Message& m) {
+  c.SetDropFilter([&c](const Message& m) {
     return m.from() == 1 && m.type() == raftpb::MsgApp &&
            m.entries_size() > 0 && m.entries(0).term() == 4 &&
            *c.storage(m.to()).LastIndex() >= m.index();
   });
-  raftpb::Message hb;
+  Message hb;
   hb.set_type(raftpb::MsgHeartbeat);
   hb.set_from(5);
   hb.set_to(1);
@@ -166,7 +166,7 @@ int CountAppendsSent(Cluster& c, uint64_t leader) {
   int appends = 0;
   for (int round = 0; round < 5; ++round) {
     c.HandleReady(leader);
-    for (const raftpb::Message& m : c.queue()) {
+    for (const Message& m : c.queue()) {
       if (m.type() == raftpb::MsgApp && m.entries_size() > 0) ++appends;
     }
     c.queue().clear();
@@ -181,7 +181,7 @@ TEST(ReplicationTest, InflightLimitPausesAndHeartbeatsResume) {
   });
   c.Elect(1);
   // Hold back responses so appends stay in flight.
-  c.SetDropFilter([](const raftpb::Message& m) {
+  c.SetDropFilter([](const Message& m) {
     return m.type() == raftpb::MsgAppResp && m.from() == 2;
   });
   for (int i = 0; i < 5; ++i) ASSERT_TRUE(c.node(1).Propose("x").ok());
@@ -201,7 +201,7 @@ TEST(ReplicationTest, InflightBytesLimitPausesReplication) {
     cfg.max_inflight_bytes = 250;
   });
   c.Elect(1);
-  c.SetDropFilter([](const raftpb::Message& m) {
+  c.SetDropFilter([](const Message& m) {
     return m.type() == raftpb::MsgAppResp && m.from() == 2;
   });
   const std::string payload(100, 'p');

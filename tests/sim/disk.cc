@@ -34,7 +34,7 @@ std::unique_ptr<MemoryStorage> SimDisk::Clone(const MemoryStorage& s) {
   const uint64_t first = *s.FirstIndex();
   const uint64_t last = *s.LastIndex();
   if (last >= first) {
-    absl::StatusOr<std::vector<raftpb::Entry>> ents =
+    absl::StatusOr<std::vector<Entry>> ents =
         s.Entries(first, last + 1, kNoLimit);
     if (ents.ok()) (void)out->Append(*std::move(ents));
   }

@@ -27,7 +27,7 @@ class SimDisk {
   // replace any conflicting suffix, as MemoryStorage::Append does.
   struct Write {
     raftpb::HardState hard_state;  // empty: unchanged
-    std::vector<raftpb::Entry> entries;
+    std::vector<Entry> entries;
     raftpb::Snapshot snapshot;  // index 0: none
   };
   // Writes `w` and, with `sync`, makes it and everything before durable.

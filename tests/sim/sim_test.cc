@@ -58,7 +58,7 @@ TEST(SimTest, DiskKeepsWhatWasSynced) {
   boot.mutable_metadata()->set_term(1);
   SimDisk d(boot);
   auto entries = [](uint64_t first, uint64_t last) {
-    std::vector<raftpb::Entry> out;
+    std::vector<Entry> out;
     for (uint64_t i = first; i <= last; ++i) out.push_back(MakeEntry(i, 2));
     return out;
   };

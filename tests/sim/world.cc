@@ -11,21 +11,22 @@
 #include "absl/strings/str_split.h"
 #include "craft/confchange/conversions.h"
 #include "craft/describe.h"
+#include "craft/wire.h"
 
 namespace craft::sim {
 namespace {
 
 // FNV-1a over an entry's type and data: two entries at one (index, term)
 // must be the same entry.
-uint64_t EntryHash(const raftpb::Entry& e) {
+uint64_t EntryHash(const Entry& e) {
   uint64_t h = 1469598103934665603ULL ^ static_cast<uint64_t>(e.type());
-  for (unsigned char c : e.data()) {
+  for (unsigned char c : e.data().view()) {
     h = (h ^ c) * 1099511628211ULL;
   }
   return h;
 }
 
-bool IsConfChange(const raftpb::Entry& e) {
+bool IsConfChange(const Entry& e) {
   return e.type() == raftpb::EntryConfChange ||
          e.type() == raftpb::EntryConfChangeV2;
 }
@@ -67,8 +68,8 @@ struct World::Node {
   KvStore kv;
   uint64_t applied = 0;
   raftpb::ConfState conf;  // the configuration as of `applied`
-  std::deque<raftpb::Message> append_q;
-  std::deque<raftpb::Message> apply_q;
+  std::deque<Message> append_q;
+  std::deque<Message> apply_q;
   // The node's log as handed out (durable or not): the snapshot it starts
   // from, then (term, hash, conf change) per index.
   struct MirrorEntry {
@@ -238,9 +239,8 @@ void World::Start(uint64_t id) {
   const uint64_t first = *st.FirstIndex();
   const uint64_t last = *st.LastIndex();
   if (last >= first) {
-    const std::vector<raftpb::Entry> ents =
-        *st.Entries(first, last + 1, kNoLimit);
-    for (const raftpb::Entry& e : ents) {
+    const std::vector<Entry> ents = *st.Entries(first, last + 1, kNoLimit);
+    for (const Entry& e : ents) {
       n.mirror.push_back({e.term(), EntryHash(e), IsConfChange(e)});
     }
   }
@@ -320,7 +320,7 @@ void World::Execute(const Event& e) {
     case EventType::kDrop: {
       auto it = in_flight_.find({e.node, e.to, e.n});
       if (it != in_flight_.end()) {
-        raftpb::Message m = std::move(it->second.msg);
+        Message m = std::move(it->second.msg);
         in_flight_.erase(it);
         Lost(m, /*unreachable=*/false);
       }
@@ -329,7 +329,7 @@ void World::Execute(const Event& e) {
     case EventType::kReplay: {
       auto it = delivered_.find({e.node, e.to});
       if (it == delivered_.end() || it->second.empty()) break;
-      raftpb::Message m = it->second[e.n % it->second.size()];
+      Message m = it->second[e.n % it->second.size()];
       if (Connected(e.node, e.to) && alive(e.to)) StepInto(e.to, std::move(m));
       break;
     }
@@ -457,7 +457,7 @@ bool World::HandleReady(Node& n) {
   ObserveReady(n, rd);
   if (failed()) return false;
   if (opts_.async_writes) {
-    for (raftpb::Message& m : rd.messages) {
+    for (Message& m : rd.messages) {
       if (m.to() == kLocalAppendThread) {
         n.append_q.push_back(std::move(m));
       } else if (m.to() == kLocalApplyThread) {
@@ -477,8 +477,8 @@ bool World::HandleReady(Node& n) {
   }
   NoteDurable(n);
   if (!IsEmptySnapshot(rd.snapshot)) RestoreStateMachine(n, rd.snapshot);
-  for (raftpb::Message& m : rd.messages) Send(std::move(m));
-  for (const raftpb::Entry& e : rd.committed_entries) Apply(n, e);
+  for (Message& m : rd.messages) Send(std::move(m));
+  for (const Entry& e : rd.committed_entries) Apply(n, e);
   HandleReadStates(n, std::move(rd.read_states));
   n.rn->Advance();
   CompleteOps(n);
@@ -507,7 +507,7 @@ void World::RestoreStateMachine(Node& n, const raftpb::Snapshot& s) {
 }
 
 void World::AppendThread(Node& n) {
-  raftpb::Message m = std::move(n.append_q.front());
+  Message m = std::move(n.append_q.front());
   n.append_q.pop_front();
   SimDisk::Write w;
   if (m.term() != 0 || m.vote() != 0 || m.commit() != 0) {
@@ -531,7 +531,7 @@ void World::AppendThread(Node& n) {
   }
   NoteDurable(n);
   if (has_snapshot) RestoreStateMachine(n, snap);
-  for (raftpb::Message& r : *m.mutable_responses()) {
+  for (Message& r : *m.mutable_responses()) {
     if (r.to() == n.id) {
       if (r.type() == raftpb::MsgVoteResp && !r.reject()) {
         ObserveVote(n.id, r.term(), n.id);
@@ -548,10 +548,10 @@ void World::AppendThread(Node& n) {
 }
 
 void World::ApplyThread(Node& n) {
-  raftpb::Message m = std::move(n.apply_q.front());
+  Message m = std::move(n.apply_q.front());
   n.apply_q.pop_front();
-  for (const raftpb::Entry& e : m.entries()) Apply(n, e);
-  for (raftpb::Message& r : *m.mutable_responses()) {
+  for (const Entry& e : m.entries()) Apply(n, e);
+  for (Message& r : *m.mutable_responses()) {
     if (absl::Status s = n.rn->Step(std::move(r)); !s.ok()) {
       Fail(absl::StrCat("node ", n.id,
                         " refused its own apply response: ", s.message()));
@@ -561,7 +561,7 @@ void World::ApplyThread(Node& n) {
   CompleteOps(n);
 }
 
-void World::Apply(Node& n, const raftpb::Entry& e) {
+void World::Apply(Node& n, const Entry& e) {
   // Entries below a snapshot the state machine already holds (an apply
   // batch handed out before the snapshot arrived) are part of it.
   if (e.index() <= n.applied) return;
@@ -599,13 +599,13 @@ void World::Apply(Node& n, const raftpb::Entry& e) {
   n.applied = e.index();
   if (e.type() == raftpb::EntryConfChange) {
     raftpb::ConfChange cc;
-    if (cc.ParseFromString(e.data())) {
+    if (cc.ParseFromString(e.data().ToString())) {
       absl::StatusOr<raftpb::ConfState> cs = n.rn->ApplyConfChange(cc);
       if (cs.ok()) n.conf = *cs;
     }
   } else if (e.type() == raftpb::EntryConfChangeV2) {
     raftpb::ConfChangeV2 cc;
-    if (cc.ParseFromString(e.data())) {
+    if (cc.ParseFromString(e.data().ToString())) {
       absl::StatusOr<raftpb::ConfState> cs = n.rn->ApplyConfChange(cc);
       if (cs.ok()) n.conf = *cs;
     }
@@ -613,7 +613,7 @@ void World::Apply(Node& n, const raftpb::Entry& e) {
     const KvOutcome out = n.kv.Apply(*op);
     if (trace_) {
       trace_(absl::StrCat("  node ", n.id, " applies ", e.term(), "/",
-                          e.index(), " ", e.data(),
+                          e.index(), " ", e.data().view(),
                           out == KvOutcome::kDuplicate ? " (duplicate)" : ""));
     }
     auto it = pending_.find(op->client);
@@ -778,7 +778,7 @@ bool World::Connected(uint64_t from, uint64_t to) const {
   return side(from) == side(to) && !cut_.contains({from, to});
 }
 
-void World::Send(raftpb::Message m) {
+void World::Send(Message m) {
   ObserveSend(m);
   if (!nodes_.contains(m.to()) || m.to() == m.from()) return;
   const uint64_t n = ++sent_[{m.from(), m.to()}];
@@ -790,7 +790,7 @@ void World::Send(raftpb::Message m) {
 void World::Deliver(const LinkKey& key, bool keep) {
   auto it = in_flight_.find(key);
   if (it == in_flight_.end()) return;
-  raftpb::Message m;
+  Message m;
   if (keep) {
     m = it->second.msg;
   } else {
@@ -807,19 +807,19 @@ void World::Deliver(const LinkKey& key, bool keep) {
   if (m.type() == raftpb::MsgSnap && alive(from)) {
     N(from).rn->ReportSnapshot(to, SnapshotStatus::kFinish);
   }
-  std::deque<raftpb::Message>& past = delivered_[{from, to}];
+  std::deque<Message>& past = delivered_[{from, to}];
   past.push_back(m);
   if (past.size() > 64) past.pop_front();
   StepInto(to, std::move(m));
 }
 
-void World::StepInto(uint64_t to, raftpb::Message m) {
+void World::StepInto(uint64_t to, Message m) {
   // Messages from the network go through StepFromPeer, as a transport's
   // should. Refusals (stale, unknown peers) are expected here.
   (void)N(to).rn->StepFromPeer(std::move(m));
 }
 
-void World::Lost(const raftpb::Message& m, bool unreachable) {
+void World::Lost(const Message& m, bool unreachable) {
   if (!alive(m.from())) return;
   RawNode& sender = *N(m.from()).rn;
   if (m.type() == raftpb::MsgSnap) {
@@ -841,7 +841,7 @@ void World::Hostile(const Event& e) {
   if (other == 0 || other == n.id || !nodes_.contains(other)) {
     other = n.id % nodes_.size() + 1;
   }
-  raftpb::Message m;
+  Message m;
   m.set_to(n.id);
   m.set_from(other);
   m.set_term(term);
@@ -898,11 +898,12 @@ void World::Hostile(const Event& e) {
       break;
     }
     case kHostileUnknownType: {
-      // Field 1 (type) = 99, which no raftpb MessageType has.
-      std::string bytes = absl::HexStringToBytes("0863");
-      if (!m.MergeFromString(bytes)) return;
-      m.clear_type();
-      (void)m.ParseFromString(absl::StrCat(bytes, m.SerializeAsString()));
+      // Field 1 (type) = 99, which no raftpb MessageType has: decoding
+      // keeps it out of the field.
+      absl::StatusOr<Message> decoded = DecodeMessage(
+          absl::StrCat(absl::HexStringToBytes("0863"), EncodeMessage(m)));
+      if (!decoded.ok()) return;
+      m = *std::move(decoded);
       what = "unknown type";
       break;
     }
@@ -964,8 +965,10 @@ void World::Hostile(const Event& e) {
 }
 
 void World::Raw(const Event& e) {
-  raftpb::Message m;
-  if (!m.ParseFromString(absl::HexStringToBytes(e.text))) return;
+  absl::StatusOr<Message> decoded =
+      DecodeMessage(absl::HexStringToBytes(e.text));
+  if (!decoded.ok()) return;
+  Message m = *std::move(decoded);
   m.set_to(e.node);
   RawNode& rn = *N(e.node).rn;
   const BasicStatus before = rn.GetBasicStatus();
@@ -1051,7 +1054,7 @@ void World::ObserveReady(Node& n, const Ready& rd) {
   }
 }
 
-void World::ObserveEntries(Node& n, const std::vector<raftpb::Entry>& ents) {
+void World::ObserveEntries(Node& n, const std::vector<Entry>& ents) {
   const uint64_t first = ents.front().index();
   // Handed-out entries never rewrite what the node knows to be committed.
   if (first <= n.hs.commit()) {
@@ -1067,7 +1070,7 @@ void World::ObserveEntries(Node& n, const std::vector<raftpb::Entry>& ents) {
   }
   n.mirror.resize(first - 1 - n.snap_index);
   uint64_t prev_term = *prev;
-  for (const raftpb::Entry& e : ents) {
+  for (const Entry& e : ents) {
     const uint64_t h = EntryHash(e);
     if (e.term() < prev_term) {
       Fail(absl::StrCat("node ", n.id, " log term goes back at ", e.index()));
@@ -1131,12 +1134,11 @@ void World::CheckLeaderCompleteness(Node& n, uint64_t term) {
   }
 }
 
-void World::CheckPendingConfChanges(Node& n,
-                                    const std::vector<raftpb::Entry>& ents) {
+void World::CheckPendingConfChanges(Node& n, const std::vector<Entry>& ents) {
   // A leader appends a configuration change only once every earlier one in
   // its log is applied.
   const uint64_t term = n.rn->GetBasicStatus().hard_state.term();
-  for (const raftpb::Entry& e : ents) {
+  for (const Entry& e : ents) {
     if (!IsConfChange(e) || e.term() != term) continue;
     for (uint64_t i = e.index() - 1; i > n.applied && i > n.snap_index; --i) {
       if (n.at(i)->conf_change) {
@@ -1150,7 +1152,7 @@ void World::CheckPendingConfChanges(Node& n,
   }
 }
 
-void World::ObserveSend(const raftpb::Message& m) {
+void World::ObserveSend(const Message& m) {
   if (opts_.byzantine || !nodes_.contains(m.from())) return;
   Node& n = N(m.from());
   // Persist before send: what a response vouches for is durable.

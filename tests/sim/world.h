@@ -114,7 +114,7 @@ class World {
 
   // What the generator looks at.
   struct InFlight {
-    raftpb::Message msg;
+    Message msg;
     uint64_t sent_at = 0;
   };
   using LinkKey = std::tuple<uint64_t, uint64_t, uint64_t>;  // from, to, n
@@ -170,15 +170,15 @@ class World {
   void HandleReadStates(Node& n, std::vector<ReadState> rs);
   void NoteDurable(Node& n);
   void RestoreStateMachine(Node& n, const raftpb::Snapshot& s);
-  void Send(raftpb::Message m);
+  void Send(Message m);
   void Deliver(const LinkKey& key, bool keep);
-  void StepInto(uint64_t to, raftpb::Message m);
+  void StepInto(uint64_t to, Message m);
   // A message that did not arrive; the transport reports failed snapshots,
   // and unreachable peers when a partition refused the message.
-  void Lost(const raftpb::Message& m, bool unreachable);
+  void Lost(const Message& m, bool unreachable);
   void AppendThread(Node& n);
   void ApplyThread(Node& n);
-  void Apply(Node& n, const raftpb::Entry& e);
+  void Apply(Node& n, const Entry& e);
   void ClientOp(const Event& e);
   void ProposeConfChange(const Event& e);
   void Compact(Node& n, uint64_t keep);
@@ -194,11 +194,11 @@ class World {
   void Fail(const std::string& what);
   void ObserveReady(Node& n, const Ready& rd);
   void ObserveVote(uint64_t voter, uint64_t term, uint64_t candidate);
-  void ObserveEntries(Node& n, const std::vector<raftpb::Entry>& ents);
+  void ObserveEntries(Node& n, const std::vector<Entry>& ents);
   void ObserveCommit(Node& n, uint64_t from, uint64_t to);
-  void ObserveSend(const raftpb::Message& m);
+  void ObserveSend(const Message& m);
   void CheckLeaderCompleteness(Node& n, uint64_t term);
-  void CheckPendingConfChanges(Node& n, const std::vector<raftpb::Entry>& ents);
+  void CheckPendingConfChanges(Node& n, const std::vector<Entry>& ents);
   void CheckLiveness();
 
   const ClusterOptions opts_;
@@ -212,8 +212,7 @@ class World {
   // The network.
   std::map<LinkKey, InFlight> in_flight_;
   std::map<std::pair<uint64_t, uint64_t>, uint64_t> sent_;
-  std::map<std::pair<uint64_t, uint64_t>, std::deque<raftpb::Message>>
-      delivered_;
+  std::map<std::pair<uint64_t, uint64_t>, std::deque<Message>> delivered_;
   std::map<std::pair<uint64_t, uint64_t>, uint64_t> delivered_count_;
   std::map<uint64_t, int> group_;  // partition side per node; absent: 0
   std::set<std::pair<uint64_t, uint64_t>> cut_;

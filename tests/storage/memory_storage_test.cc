@@ -155,7 +155,7 @@ TEST(MemoryStorageTest, ApplySnapshot) {
 
 TEST(MemoryStorageTest, Append) {
   struct Case {
-    std::vector<raftpb::Entry> append;
+    std::vector<Entry> append;
     bool ok;
     IdList want;  // entries after the snapshot at 3
   };
@@ -195,7 +195,7 @@ TEST(MemoryStorageTest, Append) {
 
 TEST(MemoryStorageTest, AppendMovesPayloads) {
   MemoryStorage s;
-  std::vector<raftpb::Entry> ents = Consecutive(1, 2, 1);
+  std::vector<Entry> ents = Consecutive(1, 2, 1);
   ents[0].set_data("payload");
   ASSERT_TRUE(s.Append(std::move(ents)).ok());
   EXPECT_EQ((*s.Entries(1, 2, kNoLimit))[0].data(), "payload");
@@ -218,7 +218,7 @@ TEST(MemoryStorageTest, ConcurrentReadersAndWriter) {
     while (!done.load()) {
       uint64_t last = *s.LastIndex();
       if (last > 0) {
-        absl::StatusOr<std::vector<raftpb::Entry>> ents =
+        absl::StatusOr<std::vector<Entry>> ents =
             s.Entries(1, last + 1, kNoLimit);
         // Compaction may race ahead; any error must be a clean one.
         if (ents.ok()) {

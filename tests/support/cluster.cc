@@ -57,18 +57,18 @@ bool Cluster::HandleReady(uint64_t id) {
     EXPECT_TRUE(m.storage->ApplySnapshot(rd.snapshot).ok());
   }
   EXPECT_TRUE(m.storage->Append(rd.entries).ok());
-  for (raftpb::Message& msg : rd.messages) queue_.push_back(std::move(msg));
-  for (const raftpb::Entry& e : rd.committed_entries) {
+  for (Message& msg : rd.messages) queue_.push_back(std::move(msg));
+  for (const Entry& e : rd.committed_entries) {
     if (e.type() == raftpb::EntryConfChange) {
       raftpb::ConfChange cc;
-      EXPECT_TRUE(cc.ParseFromString(e.data()));
+      EXPECT_TRUE(cc.ParseFromString(e.data().ToString()));
       EXPECT_TRUE(m.node->ApplyConfChange(cc).ok());
     } else if (e.type() == raftpb::EntryConfChangeV2) {
       raftpb::ConfChangeV2 cc;
-      EXPECT_TRUE(cc.ParseFromString(e.data()));
+      EXPECT_TRUE(cc.ParseFromString(e.data().ToString()));
       EXPECT_TRUE(m.node->ApplyConfChange(cc).ok());
     } else if (!e.data().empty()) {
-      m.applied.push_back(e.data());
+      m.applied.push_back(e.data().ToString());
     }
   }
   for (ReadState& rs : rd.read_states) m.reads.push_back(std::move(rs));
@@ -76,7 +76,7 @@ bool Cluster::HandleReady(uint64_t id) {
   return true;
 }
 
-bool Cluster::Blocked(const raftpb::Message& m) const {
+bool Cluster::Blocked(const Message& m) const {
   if (drop_ && drop_(m)) return true;
   if (groups_.empty()) return false;
   for (const std::set<uint64_t>& g : groups_) {
@@ -89,9 +89,9 @@ void Cluster::Stabilize() {
   for (int round = 0; round < 10000; ++round) {
     bool progress = false;
     for (auto& [id, m] : members_) progress |= HandleReady(id);
-    std::deque<raftpb::Message> msgs = std::move(queue_);
+    std::deque<Message> msgs = std::move(queue_);
     queue_.clear();
-    for (raftpb::Message& msg : msgs) {
+    for (Message& msg : msgs) {
       progress = true;
       if (Blocked(msg) || members_.count(msg.to()) == 0) continue;
       (void)members_.at(msg.to()).node->Step(std::move(msg));
@@ -149,9 +149,9 @@ uint64_t Cluster::Leader() {
   return kNone;
 }
 
-std::vector<raftpb::Message> TakeMessages(RawNode& n) {
+std::vector<Message> TakeMessages(RawNode& n) {
   Ready rd = n.GetReady();
-  std::vector<raftpb::Message> out = std::move(rd.messages);
+  std::vector<Message> out = std::move(rd.messages);
   n.Advance();
   return out;
 }

@@ -69,13 +69,13 @@ class Cluster {
   void Partition(std::vector<std::set<uint64_t>> groups);
   void Heal() { groups_.clear(); }
   // Drops messages for which `drop` returns true.
-  void SetDropFilter(std::function<bool(const raftpb::Message&)> drop) {
+  void SetDropFilter(std::function<bool(const Message&)> drop) {
     drop_ = std::move(drop);
   }
   // Cuts `id` off from everyone.
   void Isolate(uint64_t id);
 
-  std::deque<raftpb::Message>& queue() { return queue_; }
+  std::deque<Message>& queue() { return queue_; }
 
   // SnapshotAndCompact has `id`'s application snapshot its state at its
   // commit index (the cluster's voters as configuration) and compacts its
@@ -95,18 +95,18 @@ class Cluster {
   }
 
  private:
-  bool Blocked(const raftpb::Message& m) const;
+  bool Blocked(const Message& m) const;
 
   CapturingLogger logger_{LogLevel::kWarning};
   std::map<uint64_t, Member> members_;
-  std::deque<raftpb::Message> queue_;
+  std::deque<Message> queue_;
   std::vector<std::set<uint64_t>> groups_;
-  std::function<bool(const raftpb::Message&)> drop_;
+  std::function<bool(const Message&)> drop_;
 };
 
 // TakeMessages hands out `n`'s Ready and returns its messages, advancing
 // without persisting anything: for tests of a single step's output.
-std::vector<raftpb::Message> TakeMessages(RawNode& n);
+std::vector<Message> TakeMessages(RawNode& n);
 
 }  // namespace craft::testing
 

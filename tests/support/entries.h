@@ -14,25 +14,25 @@
 namespace craft::testing {
 
 // Entries builds entries from (index, term) pairs.
-inline std::vector<raftpb::Entry> Entries(
+inline std::vector<Entry> Entries(
     std::initializer_list<std::pair<uint64_t, uint64_t>> ids) {
-  std::vector<raftpb::Entry> out;
+  std::vector<Entry> out;
   for (auto [index, term] : ids) out.push_back(MakeEntry(index, term));
   return out;
 }
 
 // Consecutive builds the entries [first, last] all at `term`.
-inline std::vector<raftpb::Entry> Consecutive(uint64_t first, uint64_t last,
-                                              uint64_t term) {
-  std::vector<raftpb::Entry> out;
+inline std::vector<Entry> Consecutive(uint64_t first, uint64_t last,
+                                      uint64_t term) {
+  std::vector<Entry> out;
   for (uint64_t i = first; i <= last; ++i) out.push_back(MakeEntry(i, term));
   return out;
 }
 
 // Msg builds a message header.
-inline raftpb::Message Msg(raftpb::MessageType type, uint64_t from, uint64_t to,
-                           uint64_t term) {
-  raftpb::Message m;
+inline Message Msg(raftpb::MessageType type, uint64_t from, uint64_t to,
+                   uint64_t term) {
+  Message m;
   m.set_type(type);
   m.set_from(from);
   m.set_to(to);
@@ -48,9 +48,8 @@ inline raftpb::Snapshot SnapshotAt(uint64_t index, uint64_t term) {
   return s;
 }
 
-inline raftpb::Entry DataEntry(uint64_t index, uint64_t term,
-                               std::string data) {
-  raftpb::Entry e = MakeEntry(index, term);
+inline Entry DataEntry(uint64_t index, uint64_t term, std::string data) {
+  Entry e = MakeEntry(index, term);
   e.set_data(std::move(data));
   return e;
 }
@@ -59,7 +58,7 @@ inline raftpb::Entry DataEntry(uint64_t index, uint64_t term,
 template <typename Ents>
 std::vector<std::pair<uint64_t, uint64_t>> Ids(const Ents& ents) {
   std::vector<std::pair<uint64_t, uint64_t>> out;
-  for (const raftpb::Entry& e : ents) out.emplace_back(e.index(), e.term());
+  for (const Entry& e : ents) out.emplace_back(e.index(), e.term());
   return out;
 }
 

@@ -31,10 +31,10 @@ int main() {
       return 5;
     }
     if (!storage.Append(rd.entries).ok()) return 6;
-    for (const craft::raftpb::Entry& e : rd.committed_entries) {
+    for (const craft::Entry& e : rd.committed_entries) {
       if (e.type() == craft::raftpb::EntryConfChange) {
         craft::raftpb::ConfChange cc;
-        if (!cc.ParseFromString(e.data())) return 7;
+        if (!cc.ParseFromString(e.data().ToString())) return 7;
         if (!(*node)->ApplyConfChange(cc).ok()) return 8;
       } else if (!e.data().empty()) {
         applied.push_back(e.data());
