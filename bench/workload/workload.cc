@@ -132,7 +132,7 @@ class Cluster {
         if (absl::Status s = Persist(*members_[i].storage, rd); !s.ok()) {
           return s;
         }
-        for (raftpb::Message& m : rd.messages) {
+        for (Message& m : rd.messages) {
           ++messages_;
           const uint64_t to = m.to();
           if (to < 1 || to > members_.size()) {
@@ -144,7 +144,7 @@ class Cluster {
             return s;
           }
         }
-        for (const raftpb::Entry& e : rd.committed_entries) {
+        for (const Entry& e : rd.committed_entries) {
           applied_[i] = e.index();
           if (e.type() == raftpb::EntryNormal && !e.data().empty()) {
             ++applied_entries_[i];
@@ -205,7 +205,8 @@ absl::StatusOr<RunFigures> ThroughputRun(const ThroughputOptions& o,
   }
   if (absl::Status s = c.Check(2, 0); !s.ok()) return s;
 
-  const std::string payload(kPayloadSize, 'x');
+  // One payload shared by every entry, as a Go caller shares one slice.
+  const Payload payload(std::string(kPayloadSize, 'x'));
   RunFigures f;
   const uint64_t readys_before = c.readys();
   const uint64_t messages_before = c.messages();
@@ -218,7 +219,7 @@ absl::StatusOr<RunFigures> ThroughputRun(const ThroughputOptions& o,
         if (absl::Status s = c.leader().Propose(payload); !s.ok()) return s;
       }
     } else {
-      raftpb::Message m;
+      Message m;
       m.set_type(raftpb::MsgProp);
       m.set_from(1);
       m.set_to(1);
@@ -287,9 +288,9 @@ absl::Status ElectGroup(Member& g) {
   while (n.HasReady()) {
     Ready rd = n.GetReady();
     if (absl::Status s = Persist(*g.storage, rd); !s.ok()) return s;
-    std::vector<raftpb::Message> answers;
-    for (const raftpb::Message& m : rd.messages) {
-      raftpb::Message a;
+    std::vector<Message> answers;
+    for (const Message& m : rd.messages) {
+      Message a;
       a.set_from(m.to());
       a.set_to(m.from());
       a.set_term(m.term());
@@ -304,7 +305,7 @@ absl::Status ElectGroup(Member& g) {
       answers.push_back(std::move(a));
     }
     n.Advance();
-    for (raftpb::Message& a : answers) {
+    for (Message& a : answers) {
       if (absl::Status s = n.Step(std::move(a)); !s.ok()) return s;
     }
   }

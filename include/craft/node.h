@@ -30,9 +30,11 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "craft/config.h"
 #include "craft/node_status.h"
+#include "craft/payload.h"
 #include "craft/raftpb.h"
 #include "craft/raw_node.h"
 #include "craft/ready.h"
@@ -52,7 +54,9 @@ class Node {
 
   void Tick();
   absl::Status Campaign();
-  absl::Status Propose(std::string data);
+  absl::Status Propose(absl::string_view data);
+  absl::Status Propose(Payload data);
+  absl::Status Propose(absl::Span<const Payload> data);
   absl::Status ProposeConfChange(const raftpb::ConfChange& cc);
   absl::Status ProposeConfChange(const raftpb::ConfChangeV2& cc);
   absl::Status Step(Message m);

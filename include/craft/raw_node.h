@@ -34,9 +34,11 @@
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "craft/config.h"
 #include "craft/node_status.h"
+#include "craft/payload.h"
 #include "craft/raftpb.h"
 #include "craft/ready.h"
 
@@ -76,8 +78,14 @@ class RawNode {
   absl::Status Campaign();
 
   // Propose appends `data` to the log through the leader. ProposalDropped
-  // when it cannot (no leader, a transfer in progress, limits).
-  absl::Status Propose(std::string data);
+  // when it cannot (no leader, a transfer in progress, limits). The
+  // string_view form copies the bytes once; a Payload is shared, never
+  // copied.
+  absl::Status Propose(absl::string_view data);
+  absl::Status Propose(Payload data);
+  // Propose with several payloads proposes one entry each, in order, as a
+  // single proposal: all are appended, or none.
+  absl::Status Propose(absl::Span<const Payload> data);
 
   // ProposeConfChange proposes a configuration change. ConfChangeV2 with no
   // changes leaves a joint configuration.

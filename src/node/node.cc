@@ -48,8 +48,16 @@ absl::Status Node::Campaign() {
   return Locked([](RawNode& rn) { return rn.Campaign(); });
 }
 
-absl::Status Node::Propose(std::string data) {
+absl::Status Node::Propose(absl::string_view data) {
+  return Propose(Payload(data));  // copied outside the lock
+}
+
+absl::Status Node::Propose(Payload data) {
   return Locked([&](RawNode& rn) { return rn.Propose(std::move(data)); });
+}
+
+absl::Status Node::Propose(absl::Span<const Payload> data) {
+  return Locked([&](RawNode& rn) { return rn.Propose(data); });
 }
 
 absl::Status Node::ProposeConfChange(const raftpb::ConfChange& cc) {

@@ -102,11 +102,22 @@ absl::Status RawNode::Campaign() {
   return raft_->Step(std::move(m));
 }
 
-absl::Status RawNode::Propose(std::string data) {
+absl::Status RawNode::Propose(absl::string_view data) {
+  return Propose(Payload(data));
+}
+
+absl::Status RawNode::Propose(Payload data) {
+  return Propose(absl::MakeConstSpan(&data, 1));
+}
+
+absl::Status RawNode::Propose(absl::Span<const Payload> data) {
   Message m = NewMessage(raftpb::MsgProp, kNone, raft_->id());
-  Entry* e = m.add_entries();
-  e->set_type(raftpb::EntryNormal);
-  if (!data.empty()) e->set_data(std::move(data));
+  m.mutable_entries()->reserve(data.size());
+  for (const Payload& p : data) {
+    Entry* e = m.add_entries();
+    e->set_type(raftpb::EntryNormal);
+    if (!p.empty()) e->set_data(p);
+  }
   return raft_->Step(std::move(m));
 }
 
