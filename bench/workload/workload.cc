@@ -99,7 +99,7 @@ absl::Status Persist(MemoryStorage& storage, Ready& rd) {
       return s;
     }
   }
-  return storage.Append(std::move(rd.entries));
+  return storage.Append(rd.entries);
 }
 
 // The throughput workload's cluster.
@@ -150,7 +150,7 @@ class Cluster {
             ++applied_entries_[i];
           }
         }
-        n.Advance();
+        n.Advance(std::move(rd));
       }
     }
     return absl::OkStatus();
@@ -353,8 +353,7 @@ absl::StatusOr<IdleResult> RunIdle(const IdleOptions& o) {
     const Clock t1 = Clock::Now();
     for (Member& m : groups) {
       if (!m.node->HasReady()) continue;
-      Ready rd = m.node->GetReady();
-      m.node->Advance();
+      m.node->Advance(m.node->GetReady());
     }
     const Clock t2 = Clock::Now();
     tick.push_back(static_cast<double>(t1.wall - t0.wall) / g);

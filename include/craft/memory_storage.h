@@ -27,8 +27,9 @@ class MemoryStorage : public Storage {
   MemoryStorage& operator=(const MemoryStorage&) = delete;
 
   absl::StatusOr<craft::InitialState> InitialState() const override;
-  absl::StatusOr<std::vector<Entry>> Entries(uint64_t lo, uint64_t hi,
-                                             uint64_t max_size) const override;
+  using Storage::Entries;
+  absl::Status Entries(uint64_t lo, uint64_t hi, uint64_t max_size,
+                       std::vector<Entry>* out) const override;
   absl::StatusOr<uint64_t> Term(uint64_t i) const override;
   absl::StatusOr<uint64_t> LastIndex() const override;
   absl::StatusOr<uint64_t> FirstIndex() const override;

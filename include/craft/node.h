@@ -29,8 +29,8 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/time/time.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "craft/config.h"
 #include "craft/node_status.h"
@@ -67,8 +67,10 @@ class Node {
   // nullopt when the node is stopped or `timeout` passes first.
   std::optional<Ready> WaitReady(
       absl::Duration timeout = absl::InfiniteDuration());
-  // Advance acknowledges the outstanding Ready (see RawNode::Advance).
+  // Advance acknowledges the outstanding Ready (see RawNode::Advance; handing
+  // the Ready back lets the node reuse its buffers).
   void Advance();
+  void Advance(Ready&& rd);
 
   absl::StatusOr<raftpb::ConfState> ApplyConfChange(
       const raftpb::ConfChange& cc);

@@ -125,8 +125,10 @@ class RawNode {
   Ready GetReady();
 
   // Advance acknowledges that the last Ready was processed. Not used with
-  // asynchronous storage writes.
+  // asynchronous storage writes. Handing the Ready back lets the next
+  // GetReady reuse its buffers instead of allocating new ones.
   void Advance();
+  void Advance(Ready&& rd);
 
   NodeStatus GetStatus() const;
   BasicStatus GetBasicStatus() const;
@@ -168,6 +170,10 @@ class RawNode {
   // self-addressed responses and the append acknowledgement, stepped in
   // order, then the application of its committed entries.
   std::vector<Message> steps_on_advance_;
+  // Scratch for the node's self-addressed responses (kept for its
+  // capacity), and the buffers of the last Ready handed back to Advance.
+  std::vector<Message> after_append_;
+  Ready spare_;
   struct PendingApply {
     uint64_t index;
     uint64_t size;

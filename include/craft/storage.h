@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "craft/raftpb.h"
 
@@ -34,12 +35,22 @@ class Storage {
 
   virtual absl::StatusOr<craft::InitialState> InitialState() const = 0;
 
-  // Entries returns the entries in [lo, hi), or a prefix of them whose total
-  // EntrySize does not exceed max_size (but always at least one entry).
-  // Errors: CompactedError if lo < FirstIndex(); EntryUnavailableError if the
-  // range reaches past LastIndex().
-  virtual absl::StatusOr<std::vector<Entry>> Entries(
-      uint64_t lo, uint64_t hi, uint64_t max_size) const = 0;
+  // Entries appends to *out the entries in [lo, hi), or a prefix of them
+  // whose total EntrySize does not exceed max_size (but always at least one
+  // entry). The core reuses *out: appending copies only the entries
+  // themselves (their payloads are shared). Errors, with *out unchanged:
+  // CompactedError if lo < FirstIndex(); EntryUnavailableError if the range
+  // reaches past LastIndex().
+  virtual absl::Status Entries(uint64_t lo, uint64_t hi, uint64_t max_size,
+                               std::vector<Entry>* out) const = 0;
+
+  // The same, returned as a new vector.
+  absl::StatusOr<std::vector<Entry>> Entries(uint64_t lo, uint64_t hi,
+                                             uint64_t max_size) const {
+    std::vector<Entry> out;
+    if (absl::Status s = Entries(lo, hi, max_size, &out); !s.ok()) return s;
+    return out;
+  }
 
   // Term returns the term of entry i, for i in [FirstIndex()-1, LastIndex()].
   // Errors: CompactedError below that range, EntryUnavailableError above it.

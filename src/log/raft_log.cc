@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <iterator>
+#include <type_traits>
 
 #include "absl/strings/str_format.h"
 #include "craft/errors.h"
@@ -29,6 +30,7 @@ RaftLog::RaftLog(Storage* storage, Logger* logger, uint64_t first,
                  uint64_t last, uint64_t max_applying_size)
     : storage_(storage),
       unstable_(last + 1, logger),
+      stable_last_(last),
       committed_(first - 1),
       applying_(first - 1),
       applied_(first - 1),
@@ -44,7 +46,7 @@ std::string RaftLog::String() const {
 }
 
 absl::StatusOr<std::optional<uint64_t>> RaftLog::MaybeAppend(
-    EntryId prev, uint64_t committed, std::vector<Entry>&& ents) {
+    EntryId prev, uint64_t committed, absl::Span<Entry> ents) {
   if (!MatchTerm(prev)) return std::nullopt;
   for (size_t k = 0; k < ents.size(); ++k) {
     if (ents[k].index() != prev.index + 1 + k) {
@@ -62,16 +64,15 @@ absl::StatusOr<std::optional<uint64_t>> RaftLog::MaybeAppend(
           committed_));
     }
     // Entries before the conflict are already in the log.
-    ents.erase(ents.begin(), ents.begin() + static_cast<ptrdiff_t>(
-                                                conflict - (prev.index + 1)));
-    absl::StatusOr<uint64_t> appended = Append(std::move(ents));
+    absl::StatusOr<uint64_t> appended =
+        Append(ents.subspan(conflict - (prev.index + 1)));
     if (!appended.ok()) return appended.status();
   }
   CommitTo(std::min(committed, last_new));
   return last_new;
 }
 
-absl::StatusOr<uint64_t> RaftLog::Append(std::vector<Entry>&& ents) {
+absl::StatusOr<uint64_t> RaftLog::Append(absl::Span<Entry> ents) {
   if (ents.empty()) return LastIndex();
   const uint64_t after = ents.front().index() - 1;
   if (after < committed_) {
@@ -83,7 +84,7 @@ absl::StatusOr<uint64_t> RaftLog::Append(std::vector<Entry>&& ents) {
         absl::StrFormat("appending at %d leaves a gap after last index %d",
                         after + 1, LastIndex()));
   }
-  unstable_.TruncateAndAppend(std::move(ents));
+  unstable_.TruncateAndAppend(ents);
   return LastIndex();
 }
 
@@ -126,15 +127,13 @@ bool RaftLog::HasNextCommittedEnts(bool allow_unstable) const {
   return applying_ + 1 <= MaxAppliableIndex(allow_unstable);
 }
 
-absl::StatusOr<std::vector<Entry>> RaftLog::NextCommittedEnts(
-    bool allow_unstable) const {
-  if (!HasNextCommittedEnts(allow_unstable)) {
-    return std::vector<Entry>();
-  }
+absl::Status RaftLog::NextCommittedEnts(bool allow_unstable,
+                                        std::vector<Entry>* out) const {
+  if (!HasNextCommittedEnts(allow_unstable)) return absl::OkStatus();
   const uint64_t lo = applying_ + 1;
   const uint64_t hi = MaxAppliableIndex(allow_unstable) + 1;
   // Not paused, so the budget is not spent.
-  return Slice(lo, hi, max_applying_size_ - applying_size_);
+  return Slice(lo, hi, max_applying_size_ - applying_size_, out);
 }
 
 absl::StatusOr<raftpb::Snapshot> RaftLog::Snapshot() const {
@@ -155,13 +154,7 @@ uint64_t RaftLog::FirstIndex() const {
 
 uint64_t RaftLog::LastIndex() const {
   if (std::optional<uint64_t> i = unstable_.MaybeLastIndex()) return *i;
-  absl::StatusOr<uint64_t> i = storage_->LastIndex();
-  if (!i.ok()) {
-    logger_->Panicf("storage failed to report its last index: %s",
-                    i.status().message());
-    return unstable_.offset() - 1;
-  }
-  return *i;
+  return stable_last_;
 }
 
 uint64_t RaftLog::LastTerm() const {
@@ -229,20 +222,22 @@ void RaftLog::AcceptApplying(uint64_t i, uint64_t size, bool allow_unstable) {
 absl::StatusOr<uint64_t> RaftLog::Term(uint64_t i) const {
   // The unstable tail answers first: anything it knows is in range.
   if (std::optional<uint64_t> t = unstable_.MaybeTerm(i)) return *t;
-  if (i + 1 < FirstIndex()) return CompactedError();
+  if (BeforeUnstableSnapshot(i)) return CompactedError();
   if (i > LastIndex()) return EntryUnavailableError();
+  // The storage tells a compacted index itself.
   return storage_->Term(i);
 }
 
-uint64_t RaftLog::TermOrZero(uint64_t i) const {
-  absl::StatusOr<uint64_t> t = Term(i);
-  return t.ok() ? *t : 0;
+std::optional<uint64_t> RaftLog::MaybeTerm(uint64_t i) const {
+  if (std::optional<uint64_t> t = unstable_.MaybeTerm(i)) return t;
+  if (BeforeUnstableSnapshot(i) || i > LastIndex()) return std::nullopt;
+  absl::StatusOr<uint64_t> t = storage_->Term(i);
+  if (!t.ok()) return std::nullopt;
+  return *t;
 }
 
-absl::StatusOr<std::vector<Entry>> RaftLog::Entries(uint64_t i,
-                                                    uint64_t max_size) const {
-  if (i > LastIndex()) return std::vector<Entry>();
-  return Slice(i, LastIndex() + 1, max_size);
+uint64_t RaftLog::TermOrZero(uint64_t i) const {
+  return MaybeTerm(i).value_or(0);
 }
 
 absl::StatusOr<std::vector<Entry>> RaftLog::AllEntries() const {
@@ -256,8 +251,8 @@ bool RaftLog::IsUpToDate(EntryId their) const {
 }
 
 bool RaftLog::MatchTerm(EntryId id) const {
-  absl::StatusOr<uint64_t> t = Term(id.index);
-  return t.ok() && *t == id.term;
+  std::optional<uint64_t> t = MaybeTerm(id.index);
+  return t && *t == id.term;
 }
 
 void RaftLog::Restore(raftpb::Snapshot s) {
@@ -272,42 +267,79 @@ absl::Status RaftLog::CheckOutOfBounds(uint64_t lo, uint64_t hi) const {
     return absl::InvalidArgumentError(
         absl::StrFormat("invalid slice %d > %d", lo, hi));
   }
-  if (lo < FirstIndex()) return CompactedError();
   if (hi > LastIndex() + 1) {
     return absl::InvalidArgumentError(
         absl::StrFormat("slice[%d,%d) out of bound [%d,%d]", lo, hi,
                         FirstIndex(), LastIndex()));
   }
+  // Only a range that reaches into the storage can be compacted (and only
+  // then is the storage asked).
+  if (lo < unstable_.offset() && lo < FirstIndex()) return CompactedError();
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::vector<Entry>> RaftLog::Slice(uint64_t lo, uint64_t hi,
-                                                  uint64_t max_size) const {
+namespace {
+
+void AppendTo(absl::Span<const Entry> ents, std::vector<Entry>* out) {
+  out->insert(out->end(), ents.begin(), ents.end());
+}
+void AppendTo(absl::Span<const Entry> ents, Message::EntryList* out) {
+  out->insert(out->end(), ents.begin(), ents.end());
+}
+
+}  // namespace
+
+template <typename Out>
+absl::Status RaftLog::Slice(uint64_t lo, uint64_t hi, uint64_t max_size,
+                            Out* out) const {
   if (absl::Status s = CheckOutOfBounds(lo, hi); !s.ok()) return s;
-  if (lo == hi) return std::vector<Entry>();
+  if (lo == hi) return absl::OkStatus();
   const uint64_t offset = unstable_.offset();
   if (lo >= offset) {
     absl::Span<const Entry> u = unstable_.Slice(lo, hi);
-    return std::vector<Entry>(u.begin(), u.begin() + LimitSize(u, max_size));
+    AppendTo(u.first(LimitSize(u, max_size)), out);
+    return absl::OkStatus();
   }
   const uint64_t cut = std::min(hi, offset);
-  absl::StatusOr<std::vector<Entry>> ents =
-      storage_->Entries(lo, cut, max_size);
-  if (!ents.ok()) return ents.status();
-  if (hi <= offset) return ents;
-  // Storage stopped short of `cut`: the budget is spent.
-  if (ents->size() < cut - lo) return ents;
-  uint64_t size = 0;
-  for (const Entry& e : *ents) size += EntrySize(e);
-  if (size >= max_size) return ents;
-  // Add the unstable entries that fit in the rest of the budget. LimitSize
-  // always yields one entry; drop it if it does not fit.
-  absl::Span<const Entry> u = unstable_.Slice(offset, hi);
-  size_t n = LimitSize(u, max_size - size);
-  if (n == 1 && size + EntrySize(u[0]) > max_size) return ents;
-  ents->insert(ents->end(), u.begin(), u.begin() + n);
-  return ents;
+  std::vector<Entry>* ents;
+  if constexpr (std::is_same_v<Out, std::vector<Entry>>) {
+    ents = out;
+  } else {
+    scratch_.clear();
+    ents = &scratch_;
+  }
+  const size_t start = ents->size();
+  if (absl::Status s = storage_->Entries(lo, cut, max_size, ents); !s.ok()) {
+    ents->resize(start);
+    return s;
+  }
+  const size_t got = ents->size() - start;
+  // Unless storage stopped short of `cut` (the budget is spent), add the
+  // unstable entries that fit in the rest of the budget. LimitSize always
+  // yields one entry; drop it if it does not fit.
+  if (hi > offset && got == cut - lo) {
+    uint64_t size = 0;
+    for (size_t k = start; k < ents->size(); ++k) size += EntrySize((*ents)[k]);
+    if (size < max_size) {
+      absl::Span<const Entry> u = unstable_.Slice(offset, hi);
+      const size_t n = LimitSize(u, max_size - size);
+      if (n > 1 || size + EntrySize(u[0]) <= max_size) {
+        AppendTo(u.first(n), ents);
+      }
+    }
+  }
+  if constexpr (!std::is_same_v<Out, std::vector<Entry>>) {
+    out->insert(out->end(), std::make_move_iterator(scratch_.begin()),
+                std::make_move_iterator(scratch_.end()));
+    scratch_.clear();
+  }
+  return absl::OkStatus();
 }
+
+template absl::Status RaftLog::Slice(uint64_t, uint64_t, uint64_t,
+                                     std::vector<Entry>*) const;
+template absl::Status RaftLog::Slice(uint64_t, uint64_t, uint64_t,
+                                     Message::EntryList*) const;
 
 absl::Status RaftLog::Scan(
     uint64_t lo, uint64_t hi, uint64_t page_size,

@@ -46,13 +46,22 @@ class RaftLog {
   // index. nullopt if the log does not hold `prev`. An error if an entry
   // conflicts with a committed one, which a correct leader never sends; the
   // log is then unchanged.
+  // The entries are moved from `ents`.
+  absl::StatusOr<std::optional<uint64_t>> MaybeAppend(EntryId prev,
+                                                      uint64_t committed,
+                                                      absl::Span<Entry> ents);
   absl::StatusOr<std::optional<uint64_t>> MaybeAppend(
-      EntryId prev, uint64_t committed, std::vector<Entry>&& ents);
+      EntryId prev, uint64_t committed, std::vector<Entry>&& ents) {
+    return MaybeAppend(prev, committed, absl::MakeSpan(ents));
+  }
 
-  // Append adds entries following at most the last index, truncating what
-  // they replace, and returns the new last index. Replacing a committed entry
-  // is an error and leaves the log unchanged.
-  absl::StatusOr<uint64_t> Append(std::vector<Entry>&& ents);
+  // Append moves entries following at most the last index into the log,
+  // truncating what they replace, and returns the new last index. Replacing
+  // a committed entry is an error and leaves the log unchanged.
+  absl::StatusOr<uint64_t> Append(absl::Span<Entry> ents);
+  absl::StatusOr<uint64_t> Append(std::vector<Entry>&& ents) {
+    return Append(absl::MakeSpan(ents));
+  }
 
   // FindConflict returns the index of the first entry of `ents` whose term
   // differs from the log's entry at that index, or that the log does not
@@ -78,8 +87,16 @@ class RaftLog {
   // for application, within the applying byte budget. `allow_unstable`
   // permits entries not yet durable locally (synchronous storage writes,
   // where they become durable before they are applied).
+  absl::Status NextCommittedEnts(bool allow_unstable,
+                                 std::vector<Entry>* out) const;
   absl::StatusOr<std::vector<Entry>> NextCommittedEnts(
-      bool allow_unstable) const;
+      bool allow_unstable) const {
+    std::vector<Entry> out;
+    if (absl::Status s = NextCommittedEnts(allow_unstable, &out); !s.ok()) {
+      return s;
+    }
+    return out;
+  }
   bool HasNextCommittedEnts(bool allow_unstable) const;
   uint64_t MaxAppliableIndex(bool allow_unstable) const;
 
@@ -115,8 +132,14 @@ class RaftLog {
   // all, were handed out for application.
   void AcceptApplying(uint64_t i, uint64_t size, bool allow_unstable);
 
-  void StableTo(EntryId id) { unstable_.StableTo(id); }
-  void StableSnapTo(uint64_t i) { unstable_.StableSnapTo(i); }
+  // The application made the entries up to `id` (or the snapshot at i)
+  // durable in its storage.
+  void StableTo(EntryId id) {
+    if (unstable_.StableTo(id)) stable_last_ = id.index;
+  }
+  void StableSnapTo(uint64_t i) {
+    if (unstable_.StableSnapTo(i)) stable_last_ = i;
+  }
   // AcceptUnstable marks the unstable entries and snapshot as handed out.
   void AcceptUnstable() { unstable_.AcceptInProgress(); }
 
@@ -124,12 +147,25 @@ class RaftLog {
   // the entry before the first is compacted, but its term is kept for
   // matching. CompactedError or EntryUnavailableError outside that range.
   absl::StatusOr<uint64_t> Term(uint64_t i) const;
+  // MaybeTerm is Term without the error, for callers to whom an index
+  // outside the range is an ordinary answer (no Status is built for it).
+  std::optional<uint64_t> MaybeTerm(uint64_t i) const;
   // TermOrZero is Term, with 0 for an index outside the range.
   uint64_t TermOrZero(uint64_t i) const;
 
-  // Entries returns the entries from i to the end, within max_size bytes.
+  // Entries appends the entries from i to the end, within max_size bytes,
+  // to *out (a std::vector<Entry> or a Message::EntryList).
+  template <typename Out>
+  absl::Status Entries(uint64_t i, uint64_t max_size, Out* out) const {
+    if (i > LastIndex()) return absl::OkStatus();
+    return Slice(i, LastIndex() + 1, max_size, out);
+  }
   absl::StatusOr<std::vector<Entry>> Entries(uint64_t i,
-                                             uint64_t max_size) const;
+                                             uint64_t max_size) const {
+    std::vector<Entry> out;
+    if (absl::Status s = Entries(i, max_size, &out); !s.ok()) return s;
+    return out;
+  }
   absl::StatusOr<std::vector<Entry>> AllEntries() const;
 
   // IsUpToDate reports whether a log ending at `their` is at least as
@@ -145,7 +181,16 @@ class RaftLog {
   // one entry if the range is not empty). CompactedError if lo was
   // compacted; InvalidArgument if the range is inverted or past the end.
   absl::StatusOr<std::vector<Entry>> Slice(uint64_t lo, uint64_t hi,
-                                           uint64_t max_size) const;
+                                           uint64_t max_size) const {
+    std::vector<Entry> out;
+    if (absl::Status s = Slice(lo, hi, max_size, &out); !s.ok()) return s;
+    return out;
+  }
+  // The same, appended to *out (a std::vector<Entry> or a
+  // Message::EntryList); *out is unchanged on error.
+  template <typename Out>
+  absl::Status Slice(uint64_t lo, uint64_t hi, uint64_t max_size,
+                     Out* out) const;
 
   // Scan calls `visit` with consecutive pages of the entries in [lo, hi),
   // each within page_size bytes (or a single entry), stopping at the first
@@ -166,9 +211,24 @@ class RaftLog {
           uint64_t max_applying_size);
 
   absl::Status CheckOutOfBounds(uint64_t lo, uint64_t hi) const;
+  // Whether entry i precedes a snapshot that is pending in the unstable
+  // tail (the storage, not yet restored from it, would answer for its old
+  // log).
+  bool BeforeUnstableSnapshot(uint64_t i) const {
+    std::optional<uint64_t> first = unstable_.MaybeFirstIndex();
+    return first && i + 1 < *first;
+  }
 
   Storage* storage_;
   Unstable unstable_;
+  // The storage's last index, as far as this log knows it: read at
+  // creation, then the last entry (or snapshot) the application reported
+  // durable. It is exact whenever the unstable tail is empty, which is when
+  // LastIndex() uses it: the log never asks the storage (and takes its lock)
+  // for it.
+  uint64_t stable_last_;
+  // Entries read from the storage for a Slice into a Message::EntryList.
+  mutable std::vector<Entry> scratch_;
   // The highest index known to be committed by a quorum.
   uint64_t committed_;
   // The highest index handed out for application.

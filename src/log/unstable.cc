@@ -44,38 +44,39 @@ void Unstable::AcceptInProgress() {
   if (snapshot_) snapshot_in_progress_ = true;
 }
 
-void Unstable::StableTo(EntryId id) {
+bool Unstable::StableTo(EntryId id) {
   std::optional<uint64_t> term = MaybeTerm(id.index);
   if (!term) {
     logger_->Infof("entry at index %d missing from unstable log; ignoring",
                    id.index);
-    return;
+    return false;
   }
   if (id.index < offset_) {
     // The index matched the pending snapshot, not an entry.
     logger_->Infof("entry at index %d matched unstable snapshot; ignoring",
                    id.index);
-    return;
+    return false;
   }
   if (*term != id.term) {
     logger_->Infof(
         "entry at (index,term)=(%d,%d) mismatched with entry at (%d,%d) in "
         "unstable log; ignoring",
         id.index, id.term, id.index, *term);
-    return;
+    return false;
   }
   entries_.erase(
       entries_.begin(),
       entries_.begin() + static_cast<ptrdiff_t>(id.index + 1 - offset_));
   offset_ = id.index + 1;
   offset_in_progress_ = std::max(offset_in_progress_, offset_);
+  return true;
 }
 
-void Unstable::StableSnapTo(uint64_t i) {
-  if (snapshot_ && snapshot_->metadata().index() == i) {
-    snapshot_.reset();
-    snapshot_in_progress_ = false;
-  }
+bool Unstable::StableSnapTo(uint64_t i) {
+  if (!snapshot_ || snapshot_->metadata().index() != i) return false;
+  snapshot_.reset();
+  snapshot_in_progress_ = false;
+  return true;
 }
 
 void Unstable::Restore(raftpb::Snapshot s) {
@@ -86,21 +87,18 @@ void Unstable::Restore(raftpb::Snapshot s) {
   snapshot_in_progress_ = false;
 }
 
-void Unstable::TruncateAndAppend(std::vector<Entry>&& ents) {
+void Unstable::TruncateAndAppend(absl::Span<Entry> ents) {
   if (ents.empty()) return;
   const uint64_t from = ents.front().index();
   if (from == offset_ + entries_.size()) {
     // The common case: the new entries directly follow.
-    if (entries_.empty()) {
-      entries_ = std::move(ents);
-    } else {
-      std::move(ents.begin(), ents.end(), std::back_inserter(entries_));
-    }
+    std::move(ents.begin(), ents.end(), std::back_inserter(entries_));
   } else if (from <= offset_) {
     // Everything unstable is replaced, including what is being written; the
     // stale write's acknowledgement will not match and be ignored.
     logger_->Infof("replace the unstable entries from index %d", from);
-    entries_ = std::move(ents);
+    entries_.clear();
+    std::move(ents.begin(), ents.end(), std::back_inserter(entries_));
     offset_ = from;
     offset_in_progress_ = offset_;
   } else {

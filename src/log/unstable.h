@@ -44,16 +44,21 @@ class Unstable {
   // StableTo removes the entries up to `id` once they are durable. An id
   // that no longer matches (the entries were replaced by a newer leader's
   // while being written) is ignored: those writes are stale.
-  void StableTo(EntryId id);
-  // StableSnapTo drops the snapshot once it is durable at index i.
-  void StableSnapTo(uint64_t i);
+  // Returns whether it matched.
+  bool StableTo(EntryId id);
+  // StableSnapTo drops the snapshot once it is durable at index i; returns
+  // whether it matched.
+  bool StableSnapTo(uint64_t i);
 
   // Restore replaces everything with the snapshot `s`.
   void Restore(raftpb::Snapshot s);
 
-  // TruncateAndAppend appends `ents` (consecutive indexes), first dropping
-  // any unstable entries at or after ents[0].index().
-  void TruncateAndAppend(std::vector<Entry>&& ents);
+  // TruncateAndAppend moves `ents` (consecutive indexes) to the end, first
+  // dropping any unstable entries at or after ents[0].index().
+  void TruncateAndAppend(absl::Span<Entry> ents);
+  void TruncateAndAppend(std::vector<Entry>&& ents) {
+    TruncateAndAppend(absl::MakeSpan(ents));
+  }
 
   // Slice returns the entries in [lo, hi); the caller guarantees that the
   // range lies within [offset(), offset() + entries().size()).

@@ -93,12 +93,14 @@ std::optional<Ready> Node::WaitReady(absl::Duration timeout) {
   return rn_->GetReady();
 }
 
-void Node::Advance() {
+void Node::Advance() { Advance(Ready()); }
+
+void Node::Advance(Ready&& rd) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (stopped_ || !outstanding_) return;
     outstanding_ = false;
-    rn_->Advance();
+    rn_->Advance(std::move(rd));
   }
   cv_.notify_all();
 }

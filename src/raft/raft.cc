@@ -286,32 +286,23 @@ bool Raft::MaybeSendAppend(uint64_t to, bool send_if_empty) {
     // can catch it up.
     return MaybeSendSnapshot(to, *pr);
   }
-  std::vector<Entry> ents;
+  Message m = NewMessage(raftpb::MsgApp, to);
   absl::Status fetched;
   // A throttled follower in StateReplicate gets empty appends only: if all
   // in-flight appends were lost, the empty one's response (or rejection)
   // frees the window again.
   if (pr->state() != ProgressState::kReplicate || !pr->inflights().Full()) {
-    absl::StatusOr<std::vector<Entry>> got =
-        log_.Entries(pr->next(), max_msg_size_);
-    if (got.ok()) {
-      ents = *std::move(got);
-    } else {
-      fetched = got.status();
-    }
+    fetched = log_.Entries(pr->next(), max_msg_size_, m.mutable_entries());
   }
-  if (ents.empty() && !send_if_empty) return false;
+  if (m.entries().empty() && !send_if_empty) return false;
   // The entries were compacted after their term was read.
   if (!fetched.ok()) return MaybeSendSnapshot(to, *pr);
 
-  Message m = NewMessage(raftpb::MsgApp, to);
   m.set_index(prev_index);
   m.set_log_term(*prev_term);
   m.set_commit(log_.committed());
-  const size_t count = ents.size();
-  const uint64_t bytes = PayloadsSize(ents);
-  m.mutable_entries()->assign(std::make_move_iterator(ents.begin()),
-                              std::make_move_iterator(ents.end()));
+  const size_t count = m.entries().size();
+  const uint64_t bytes = PayloadsSize(m.entries());
   Send(std::move(m));
   pr->SentEntries(count, bytes);
   pr->SentCommit(log_.committed());
@@ -450,7 +441,7 @@ void Raft::AppliedSnapshot(const raftpb::Snapshot& s) {
 
 bool Raft::MaybeCommit() { return log_.MaybeCommit({term_, trk_.Committed()}); }
 
-bool Raft::AppendEntries(std::vector<Entry> ents) {
+bool Raft::AppendEntries(absl::Span<Entry> ents) {
   const uint64_t last = log_.LastIndex();
   if (ents.size() > kMaxIndex - last) {
     logger_->Errorf(
@@ -471,7 +462,7 @@ bool Raft::AppendEntries(std::vector<Entry> ents) {
         id_);
     return false;
   }
-  absl::StatusOr<uint64_t> new_last = log_.Append(std::move(ents));
+  absl::StatusOr<uint64_t> new_last = log_.Append(ents);
   if (!new_last.ok()) {
     logger_->Errorf("%x failed to append proposed entries: %s", id_,
                     new_last.status().message());
@@ -486,7 +477,7 @@ bool Raft::AppendEntries(std::vector<Entry> ents) {
   return true;
 }
 
-bool Raft::IncreaseUncommittedSize(const std::vector<Entry>& ents) {
+bool Raft::IncreaseUncommittedSize(absl::Span<const Entry> ents) {
   const uint64_t s = PayloadsSize(ents);
   // An empty uncommitted tail accepts a proposal of any size, and empty
   // payloads (a new leader's entry, leaving a joint configuration) are
@@ -591,7 +582,8 @@ void Raft::BecomeLeader() {
   pending_conf_index_ = log_.LastIndex();
   // The empty entry commits the leader's term (Raft §5.4.2). Its payload is
   // empty, so the uncommitted size limit cannot refuse it.
-  if (!AppendEntries({MakeEntry(0, 0)})) {
+  Entry empty = MakeEntry(0, 0);
+  if (!AppendEntries(absl::MakeSpan(&empty, 1))) {
     logger_->Panicf("empty entry was dropped");
   }
   logger_->Infof("%x became leader at term %d", id_, term_);
@@ -1029,6 +1021,20 @@ absl::Status Raft::StepLeaderPropose(Message& m) {
         id_, term_, lead_transferee_);
     return ProposalDroppedError();
   }
+  const bool any_conf_change =
+      std::any_of(m.entries().begin(), m.entries().end(), [](const Entry& e) {
+        return e.type() == raftpb::EntryConfChange ||
+               e.type() == raftpb::EntryConfChangeV2;
+      });
+  if (!any_conf_change) {
+    // The common case: the proposal's entries move into the log as they
+    // are.
+    if (!AppendEntries(absl::MakeSpan(*m.mutable_entries()))) {
+      return ProposalDroppedError();
+    }
+    BcastAppend();
+    return absl::OkStatus();
+  }
   // Decode every configuration change first, so that a malformed one
   // refuses the whole batch before anything changes.
   std::vector<std::optional<raftpb::ConfChangeV2>> ccs(m.entries_size());
@@ -1088,7 +1094,7 @@ absl::Status Raft::StepLeaderPropose(Message& m) {
     }
     ents.push_back(std::move(e));
   }
-  if (!AppendEntries(std::move(ents))) return ProposalDroppedError();
+  if (!AppendEntries(absl::MakeSpan(ents))) return ProposalDroppedError();
   // Only a conf change that made it into the log is pending.
   pending_conf_index_ = pending_conf_index;
   BcastAppend();
@@ -1404,11 +1410,9 @@ void Raft::HandleAppendEntries(Message& m) {
     Send(std::move(resp));
     return;
   }
-  std::vector<Entry> ents;
-  ents.reserve(m.entries_size());
-  for (Entry& e : *m.mutable_entries()) ents.push_back(std::move(e));
   absl::StatusOr<std::optional<uint64_t>> last_new =
-      log_.MaybeAppend({m.log_term(), m.index()}, m.commit(), std::move(ents));
+      log_.MaybeAppend({m.log_term(), m.index()}, m.commit(),
+                       absl::MakeSpan(*m.mutable_entries()));
   if (!last_new.ok()) {
     // Only a faulty leader sends entries that contradict our committed log.
     logger_->Errorf("%x rejected MsgApp from %x: %s", id_, m.from(),

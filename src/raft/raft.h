@@ -87,9 +87,18 @@ class Raft {
   // (entries, term, vote, snapshot) is durable. The latter hold the
   // responses that vouch for durable state: MsgAppResp, MsgVoteResp,
   // MsgPreVoteResp, possibly addressed to this node itself.
-  std::vector<Message>& msgs() { return msgs_; }
-  std::vector<Message>& msgs_after_append() { return msgs_after_append_; }
-  std::vector<ReadState>& read_states() { return read_states_; }
+  // The output queues. Each Take* hands the queue over by swapping it with
+  // *out, which must be empty: the queue keeps *out's buffer (and its
+  // capacity) for what comes next.
+  bool HasOutput() const {
+    return !msgs_.empty() || !msgs_after_append_.empty() ||
+           !read_states_.empty();
+  }
+  void TakeMessages(std::vector<Message>* out) { msgs_.swap(*out); }
+  void TakeMessagesAfterAppend(std::vector<Message>* out) {
+    msgs_after_append_.swap(*out);
+  }
+  void TakeReadStates(std::vector<ReadState>* out) { read_states_.swap(*out); }
 
  private:
   enum class CampaignType { kPreElection, kElection, kTransfer };
@@ -153,11 +162,12 @@ class Raft {
   bool Restore(raftpb::Snapshot s);
 
   // Log bookkeeping.
-  bool AppendEntries(std::vector<Entry> ents);
+  // Moves `ents` into the log as the leader's (assigning term and index).
+  bool AppendEntries(absl::Span<Entry> ents);
   bool MaybeCommit();
   void AppliedTo(uint64_t index, uint64_t size);
   void AppliedSnapshot(const raftpb::Snapshot& s);
-  bool IncreaseUncommittedSize(const std::vector<Entry>& ents);
+  bool IncreaseUncommittedSize(absl::Span<const Entry> ents);
   void ReduceUncommittedSize(uint64_t size);
   void LoadState(const raftpb::HardState& hs);
   raftpb::ConfState SwitchToConfig(tracker::TrackerConfig cfg,

@@ -201,13 +201,9 @@ bool RawNode::HasReady() const {
     return true;
   }
   const RaftLog& log = r.raft_log();
-  if (log.HasNextUnstableSnapshot()) return true;
-  if (!r.msgs().empty() || !r.msgs_after_append().empty()) return true;
-  if (log.HasNextUnstableEnts() ||
-      log.HasNextCommittedEnts(ApplyUnstableEntries())) {
-    return true;
-  }
-  return !r.read_states().empty();
+  if (log.HasNextUnstableSnapshot() || r.HasOutput()) return true;
+  return log.HasNextUnstableEnts() ||
+         log.HasNextCommittedEnts(ApplyUnstableEntries());
 }
 
 bool RawNode::NeedStorageAppendRespMsg(const Ready& rd) const {
@@ -238,18 +234,22 @@ Message RawNode::NewStorageAppendRespMsg(const Ready& rd) const {
 Ready RawNode::GetReady() {
   Raft& r = *raft_;
   RaftLog& log = r.mutable_raft_log();
+  // The buffers of a Ready handed back to Advance, capacity and all.
   Ready rd;
+  rd.entries.swap(spare_.entries);
+  rd.committed_entries.swap(spare_.committed_entries);
+  rd.messages.swap(spare_.messages);
+  rd.read_states.swap(spare_.read_states);
   absl::Span<const Entry> unstable = log.NextUnstableEnts();
   rd.entries.assign(unstable.begin(), unstable.end());
-  absl::StatusOr<std::vector<Entry>> committed =
-      log.NextCommittedEnts(ApplyUnstableEntries());
   uint64_t committed_size = 0;
-  if (committed.ok()) {
-    rd.committed_entries = *std::move(committed);
+  if (absl::Status s =
+          log.NextCommittedEnts(ApplyUnstableEntries(), &rd.committed_entries);
+      s.ok()) {
     committed_size = EntriesSize(rd.committed_entries);
   } else {
     r.logger().Errorf("%x cannot read committed entries: %s", r.id(),
-                      committed.status().message());
+                      s.message());
   }
   if (SoftState ss = r.soft_state(); !(ss == prev_soft_state_)) {
     rd.soft_state = ss;
@@ -260,17 +260,15 @@ Ready RawNode::GetReady() {
   if (const raftpb::Snapshot* snap = log.NextUnstableSnapshot()) {
     rd.snapshot = *snap;
   }
-  rd.read_states = std::move(r.read_states());
-  r.read_states().clear();
+  r.TakeReadStates(&rd.read_states);
   rd.must_sync = !rd.entries.empty() || hs.vote() != prev_hard_state_.vote() ||
                  hs.term() != prev_hard_state_.term();
   if (!IsEmptyHardState(rd.hard_state)) prev_hard_state_ = rd.hard_state;
 
   // Handing out the Ready empties the message queues.
-  rd.messages = std::move(r.msgs());
-  r.msgs().clear();
-  std::vector<Message> after_append = std::move(r.msgs_after_append());
-  r.msgs_after_append().clear();
+  r.TakeMessages(&rd.messages);
+  std::vector<Message>& after_append = after_append_;
+  r.TakeMessagesAfterAppend(&after_append);
 
   if (r.async_storage_writes()) {
     // Writes go to the local storage threads as messages, after everything
@@ -335,6 +333,7 @@ Ready RawNode::GetReady() {
     }
   }
 
+  after_append.clear();
   log.AcceptUnstable();
   if (!rd.committed_entries.empty()) {
     log.AcceptApplying(rd.committed_entries.back().index(), committed_size,
@@ -343,15 +342,28 @@ Ready RawNode::GetReady() {
   return rd;
 }
 
+void RawNode::Advance(Ready&& rd) {
+  rd.entries.clear();
+  rd.committed_entries.clear();
+  rd.messages.clear();
+  rd.read_states.clear();
+  spare_.entries.swap(rd.entries);
+  spare_.committed_entries.swap(rd.committed_entries);
+  spare_.messages.swap(rd.messages);
+  spare_.read_states.swap(rd.read_states);
+  Advance();
+}
+
 void RawNode::Advance() {
   if (raft_->async_storage_writes()) {
     raft_->logger().Panicf(
         "Advance must not be called when using AsyncStorageWrites");
     return;
   }
-  std::vector<Message> steps = std::move(steps_on_advance_);
-  steps_on_advance_.clear();
+  std::vector<Message>& steps = after_append_;
+  steps.swap(steps_on_advance_);
   for (Message& m : steps) (void)raft_->Step(std::move(m));
+  steps.clear();
   // Last, as a MsgStorageApplyResp would be.
   if (pending_apply_) {
     const PendingApply apply = *pending_apply_;

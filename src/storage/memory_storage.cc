@@ -26,8 +26,8 @@ uint64_t MemoryStorage::LastIndexLocked() const {
   return ents_[0].index() + ents_.size() - 1;
 }
 
-absl::StatusOr<std::vector<Entry>> MemoryStorage::Entries(
-    uint64_t lo, uint64_t hi, uint64_t max_size) const {
+absl::Status MemoryStorage::Entries(uint64_t lo, uint64_t hi, uint64_t max_size,
+                                    std::vector<Entry>* out) const {
   std::shared_lock<std::shared_mutex> lock(mu_);
   const uint64_t offset = ents_[0].index();
   if (lo <= offset) return CompactedError();
@@ -40,7 +40,8 @@ absl::StatusOr<std::vector<Entry>> MemoryStorage::Entries(
   auto last = ents_.begin() + (hi - offset);
   absl::Span<const Entry> range(&*first, last - first);
   const size_t n = LimitSize(range, max_size);
-  return std::vector<Entry>(first, first + n);
+  out->insert(out->end(), first, first + n);
+  return absl::OkStatus();
 }
 
 absl::StatusOr<uint64_t> MemoryStorage::Term(uint64_t i) const {
