@@ -397,7 +397,7 @@ TEST(DescribeTest, MessagesWithSnapshots) {
 }
 
 TEST(DescribeTest, States) {
-  raftpb::HardState hs;
+  HardState hs;
   hs.set_term(4);
   hs.set_vote(2);
   hs.set_commit(17);

@@ -47,7 +47,7 @@ std::string DescribeConfChanges(
 std::string DescribeMessage(const Message& m, absl::string_view indent = "");
 
 // "Term:4 Vote:2 Commit:17" (Vote omitted when 0).
-std::string DescribeHardState(const raftpb::HardState& hs);
+std::string DescribeHardState(const HardState& hs);
 // "Lead:1 State:StateLeader".
 std::string DescribeSoftState(const SoftState& ss);
 // "Voters:[1 2 3] VotersOutgoing:[] Learners:[] LearnersNext:[]

@@ -15,7 +15,7 @@ namespace craft {
 
 struct BasicStatus {
   uint64_t id = 0;
-  raftpb::HardState hard_state;
+  HardState hard_state;
   SoftState soft_state;
   uint64_t applied = 0;
   // The node a leadership transfer is handing over to, or kNone.

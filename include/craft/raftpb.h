@@ -9,6 +9,7 @@
 #include <limits>
 
 #include "craft/entry.h"
+#include "craft/hard_state.h"
 #include "craft/message.h"
 #include "craft/raftpb.pb.h"
 
@@ -80,7 +81,7 @@ size_t LimitSize(const Entries& ents, uint64_t max_size) {
 }
 
 // IsEmptyHardState reports whether every field of `hs` is zero.
-inline bool IsEmptyHardState(const raftpb::HardState& hs) {
+inline bool IsEmptyHardState(const HardState& hs) {
   return hs.term() == 0 && hs.vote() == 0 && hs.commit() == 0;
 }
 
@@ -90,8 +91,7 @@ inline bool IsEmptySnapshot(const raftpb::Snapshot& s) {
 }
 
 // HardStateEqual compares by value, ignoring field presence.
-inline bool HardStateEqual(const raftpb::HardState& a,
-                           const raftpb::HardState& b) {
+inline bool HardStateEqual(const HardState& a, const HardState& b) {
   return a.term() == b.term() && a.vote() == b.vote() &&
          a.commit() == b.commit();
 }

@@ -158,14 +158,14 @@ class RawNode {
  private:
   explicit RawNode(std::unique_ptr<Raft> raft);
 
-  absl::Status StepMessage(Message m, bool from_network);
+  absl::Status StepMessage(Message&& m, bool from_network);
   bool ApplyUnstableEntries() const;
   bool NeedStorageAppendRespMsg(const Ready& rd) const;
   Message NewStorageAppendRespMsg(const Ready& rd) const;
 
   std::unique_ptr<Raft> raft_;
   SoftState prev_soft_state_;
-  raftpb::HardState prev_hard_state_;
+  HardState prev_hard_state_;
   // What Advance reports back to the node for the Ready handed out: the
   // self-addressed responses and the append acknowledgement, stepped in
   // order, then the application of its committed entries.

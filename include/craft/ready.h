@@ -19,7 +19,7 @@ struct Ready {
 
   // The HardState to persist before sending messages. Empty (all zero) when
   // unchanged.
-  raftpb::HardState hard_state;
+  HardState hard_state;
 
   // Answers to ReadIndex requests, in request order.
   std::vector<ReadState> read_states;

@@ -17,7 +17,7 @@ namespace craft {
 
 // InitialState is what a node restarts from.
 struct InitialState {
-  raftpb::HardState hard_state;
+  HardState hard_state;
   raftpb::ConfState conf_state;
 };
 

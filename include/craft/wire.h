@@ -11,6 +11,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "craft/entry.h"
+#include "craft/hard_state.h"
 #include "craft/message.h"
 #include "craft/raftpb.pb.h"
 
@@ -25,6 +26,8 @@ absl::StatusOr<Message> DecodeMessage(absl::string_view bytes);
 
 // The same entry or message as the generated protobuf class, and back; field
 // presence is kept.
+raftpb::HardState ToProto(const HardState& hs);
+HardState FromProto(const raftpb::HardState& hs);
 raftpb::Entry ToProto(const Entry& e);
 raftpb::Message ToProto(const Message& m);
 Entry FromProto(const raftpb::Entry& e);

@@ -293,7 +293,7 @@ std::string DescribeMessage(const Message& m, absl::string_view indent) {
   return out;
 }
 
-std::string DescribeHardState(const raftpb::HardState& hs) {
+std::string DescribeHardState(const HardState& hs) {
   std::string out = absl::StrCat("Term:", hs.term());
   if (hs.vote() != 0) absl::StrAppend(&out, " Vote:", hs.vote());
   absl::StrAppend(&out, " Commit:", hs.commit());

@@ -23,13 +23,16 @@ absl::StatusOr<RaftLog> RaftLog::Create(Storage* storage, Logger* logger,
         "storage reports an invalid log range: first index %d, last index %d",
         *first, *last));
   }
-  return RaftLog(storage, logger, *first, *last, max_applying_size);
+  absl::StatusOr<uint64_t> last_term = storage->Term(*last);
+  if (!last_term.ok()) return last_term.status();
+  return RaftLog(storage, logger, *first, EntryId{*last_term, *last},
+                 max_applying_size);
 }
 
-RaftLog::RaftLog(Storage* storage, Logger* logger, uint64_t first,
-                 uint64_t last, uint64_t max_applying_size)
+RaftLog::RaftLog(Storage* storage, Logger* logger, uint64_t first, EntryId last,
+                 uint64_t max_applying_size)
     : storage_(storage),
-      unstable_(last + 1, logger),
+      unstable_(last.index + 1, logger),
       stable_last_(last),
       committed_(first - 1),
       applying_(first - 1),
@@ -152,11 +155,6 @@ uint64_t RaftLog::FirstIndex() const {
   return *i;
 }
 
-uint64_t RaftLog::LastIndex() const {
-  if (std::optional<uint64_t> i = unstable_.MaybeLastIndex()) return *i;
-  return stable_last_;
-}
-
 uint64_t RaftLog::LastTerm() const {
   absl::StatusOr<uint64_t> t = Term(LastIndex());
   if (!t.ok()) {
@@ -224,6 +222,7 @@ absl::StatusOr<uint64_t> RaftLog::Term(uint64_t i) const {
   if (std::optional<uint64_t> t = unstable_.MaybeTerm(i)) return *t;
   if (BeforeUnstableSnapshot(i)) return CompactedError();
   if (i > LastIndex()) return EntryUnavailableError();
+  if (i == stable_last_.index) return stable_last_.term;
   // The storage tells a compacted index itself.
   return storage_->Term(i);
 }
@@ -231,6 +230,7 @@ absl::StatusOr<uint64_t> RaftLog::Term(uint64_t i) const {
 std::optional<uint64_t> RaftLog::MaybeTerm(uint64_t i) const {
   if (std::optional<uint64_t> t = unstable_.MaybeTerm(i)) return t;
   if (BeforeUnstableSnapshot(i) || i > LastIndex()) return std::nullopt;
+  if (i == stable_last_.index) return stable_last_.term;
   absl::StatusOr<uint64_t> t = storage_->Term(i);
   if (!t.ok()) return std::nullopt;
   return *t;

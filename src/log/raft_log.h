@@ -114,7 +114,10 @@ class RaftLog {
   absl::StatusOr<raftpb::Snapshot> Snapshot() const;
 
   uint64_t FirstIndex() const;
-  uint64_t LastIndex() const;
+  uint64_t LastIndex() const {
+    if (std::optional<uint64_t> i = unstable_.MaybeLastIndex()) return *i;
+    return stable_last_.index;
+  }
   uint64_t LastTerm() const;
   EntryId LastEntryId() const { return {LastTerm(), LastIndex()}; }
 
@@ -135,10 +138,10 @@ class RaftLog {
   // The application made the entries up to `id` (or the snapshot at i)
   // durable in its storage.
   void StableTo(EntryId id) {
-    if (unstable_.StableTo(id)) stable_last_ = id.index;
+    if (unstable_.StableTo(id)) stable_last_ = id;
   }
-  void StableSnapTo(uint64_t i) {
-    if (unstable_.StableSnapTo(i)) stable_last_ = i;
+  void StableSnapTo(EntryId snap) {
+    if (unstable_.StableSnapTo(snap.index)) stable_last_ = snap;
   }
   // AcceptUnstable marks the unstable entries and snapshot as handed out.
   void AcceptUnstable() { unstable_.AcceptInProgress(); }
@@ -207,7 +210,7 @@ class RaftLog {
   Storage* storage() const { return storage_; }
 
  private:
-  RaftLog(Storage* storage, Logger* logger, uint64_t first, uint64_t last,
+  RaftLog(Storage* storage, Logger* logger, uint64_t first, EntryId last,
           uint64_t max_applying_size);
 
   absl::Status CheckOutOfBounds(uint64_t lo, uint64_t hi) const;
@@ -221,12 +224,13 @@ class RaftLog {
 
   Storage* storage_;
   Unstable unstable_;
-  // The storage's last index, as far as this log knows it: read at
+  // The storage's last entry, as far as this log knows it: read at
   // creation, then the last entry (or snapshot) the application reported
   // durable. It is exact whenever the unstable tail is empty, which is when
   // LastIndex() uses it: the log never asks the storage (and takes its lock)
-  // for it.
-  uint64_t stable_last_;
+  // for its last index, nor for the term of that entry, the one most looked
+  // up (the previous entry of every append).
+  EntryId stable_last_;
   // Entries read from the storage for a Slice into a Message::EntryList.
   mutable std::vector<Entry> scratch_;
   // The highest index known to be committed by a quorum.

@@ -6,28 +6,6 @@
 
 namespace craft {
 
-std::optional<uint64_t> Unstable::MaybeFirstIndex() const {
-  if (snapshot_) return snapshot_->metadata().index() + 1;
-  return std::nullopt;
-}
-
-std::optional<uint64_t> Unstable::MaybeLastIndex() const {
-  if (!entries_.empty()) return offset_ + entries_.size() - 1;
-  if (snapshot_) return snapshot_->metadata().index();
-  return std::nullopt;
-}
-
-std::optional<uint64_t> Unstable::MaybeTerm(uint64_t i) const {
-  if (i < offset_) {
-    if (snapshot_ && snapshot_->metadata().index() == i) {
-      return snapshot_->metadata().term();
-    }
-    return std::nullopt;
-  }
-  if (i - offset_ >= entries_.size()) return std::nullopt;
-  return entries_[i - offset_].term();
-}
-
 absl::Span<const Entry> Unstable::NextEntries() const {
   const size_t in_progress = offset_in_progress_ - offset_;
   if (in_progress >= entries_.size()) return {};

@@ -28,11 +28,27 @@ class Unstable {
       : offset_(offset), offset_in_progress_(offset), logger_(logger) {}
 
   // The first index known from the pending snapshot, if there is one.
-  std::optional<uint64_t> MaybeFirstIndex() const;
+  std::optional<uint64_t> MaybeFirstIndex() const {
+    if (snapshot_) return snapshot_->metadata().index() + 1;
+    return std::nullopt;
+  }
   // The last index of the unstable entries, or of the pending snapshot.
-  std::optional<uint64_t> MaybeLastIndex() const;
+  std::optional<uint64_t> MaybeLastIndex() const {
+    if (!entries_.empty()) return offset_ + entries_.size() - 1;
+    if (snapshot_) return snapshot_->metadata().index();
+    return std::nullopt;
+  }
   // The term of entry i, if this structure knows it.
-  std::optional<uint64_t> MaybeTerm(uint64_t i) const;
+  std::optional<uint64_t> MaybeTerm(uint64_t i) const {
+    if (i < offset_) {
+      if (snapshot_ && snapshot_->metadata().index() == i) {
+        return snapshot_->metadata().term();
+      }
+      return std::nullopt;
+    }
+    if (i - offset_ >= entries_.size()) return std::nullopt;
+    return entries_[i - offset_].term();
+  }
 
   // Entries not yet handed out for writing.
   absl::Span<const Entry> NextEntries() const;

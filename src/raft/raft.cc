@@ -178,7 +178,7 @@ absl::Status Raft::Init(const Config& config) {
   }
   SwitchToConfig(std::move(restored->config), std::move(restored->progress));
   if (!IsEmptyHardState(st->hard_state)) {
-    raftpb::HardState hs = st->hard_state;
+    HardState hs = st->hard_state;
     if (hs.commit() < log_.committed()) {
       // The storage's snapshot is of committed state, so its index is
       // committed. The hard state may lag it when the application took the
@@ -220,15 +220,15 @@ absl::Status Raft::Init(const Config& config) {
   return absl::OkStatus();
 }
 
-raftpb::HardState Raft::hard_state() const {
-  raftpb::HardState hs;
+HardState Raft::hard_state() const {
+  HardState hs;
   hs.set_term(term_);
   hs.set_vote(vote_);
   hs.set_commit(log_.committed());
   return hs;
 }
 
-void Raft::LoadState(const raftpb::HardState& hs) {
+void Raft::LoadState(const HardState& hs) {
   log_.CommitTo(hs.commit());
   term_ = hs.term();
   vote_ = hs.vote();
@@ -237,7 +237,7 @@ void Raft::LoadState(const raftpb::HardState& hs) {
 // ---------------------------------------------------------------------------
 // Sending
 
-void Raft::Send(Message m) {
+void Raft::Send(Message&& m) {
   if (m.from() == kNone) m.set_from(id_);
   const raftpb::MessageType t = m.type();
   if (t == raftpb::MsgVote || t == raftpb::MsgVoteResp ||
@@ -435,7 +435,7 @@ void Raft::Applied(uint64_t index, uint64_t size, uint64_t payload_size) {
 
 void Raft::AppliedSnapshot(const raftpb::Snapshot& s) {
   const uint64_t index = s.metadata().index();
-  log_.StableSnapTo(index);
+  log_.StableSnapTo({s.metadata().term(), index});
   AppliedTo(index, 0);
 }
 
@@ -712,7 +712,7 @@ quorum::VoteResult Raft::Poll(uint64_t id, raftpb::MessageType t,
 // ---------------------------------------------------------------------------
 // Step
 
-absl::Status Raft::Step(Message m) {
+absl::Status Raft::Step(Message&& m) {
   if (absl::Status s = ValidateMessage(m); !s.ok()) {
     logger_->Warningf("%x rejected a message: %s", id_, s.message());
     return s;

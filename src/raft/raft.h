@@ -39,7 +39,7 @@ class Raft {
   // message types), or from its storage threads. Returns an error for a
   // proposal that was dropped or a malformed message; other messages that
   // Raft ignores (stale terms, unknown peers) return OK.
-  absl::Status Step(Message m);
+  absl::Status Step(Message&& m);
 
   // Tick advances the logical clock by one tick.
   void Tick();
@@ -59,7 +59,7 @@ class Raft {
   void Applied(uint64_t index, uint64_t size, uint64_t payload_size);
 
   SoftState soft_state() const { return {lead_, state_}; }
-  raftpb::HardState hard_state() const;
+  HardState hard_state() const;
 
   uint64_t id() const { return id_; }
   uint64_t term() const { return term_; }
@@ -107,7 +107,7 @@ class Raft {
   absl::Status Init(const Config& config);
 
   // Sending.
-  void Send(Message m);
+  void Send(Message&& m);
   void SendAppend(uint64_t to) { MaybeSendAppend(to, /*send_if_empty=*/true); }
   bool MaybeSendAppend(uint64_t to, bool send_if_empty);
   bool MaybeSendSnapshot(uint64_t to, tracker::Progress& pr);
@@ -169,7 +169,7 @@ class Raft {
   void AppliedSnapshot(const raftpb::Snapshot& s);
   bool IncreaseUncommittedSize(absl::Span<const Entry> ents);
   void ReduceUncommittedSize(uint64_t size);
-  void LoadState(const raftpb::HardState& hs);
+  void LoadState(const HardState& hs);
   raftpb::ConfState SwitchToConfig(tracker::TrackerConfig cfg,
                                    tracker::ProgressMap prs);
 

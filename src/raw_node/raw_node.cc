@@ -90,7 +90,7 @@ absl::Status RawNode::Bootstrap(absl::Span<const Peer> peers) {
   }
   if (absl::Status s = raft_->Bootstrap(ccs); !s.ok()) return s;
   // Nothing was persisted yet: the first Ready reports the full HardState.
-  prev_hard_state_ = raftpb::HardState();
+  prev_hard_state_ = HardState();
   return absl::OkStatus();
 }
 
@@ -151,7 +151,7 @@ absl::Status RawNode::StepFromPeer(Message m) {
   return StepMessage(std::move(m), /*from_network=*/true);
 }
 
-absl::Status RawNode::StepMessage(Message m, bool from_network) {
+absl::Status RawNode::StepMessage(Message&& m, bool from_network) {
   if (!m.has_type()) {
     // proto2 keeps an unknown enum value out of the field: the message
     // would read as its default type, MsgHup.
@@ -196,10 +196,8 @@ bool RawNode::ApplyUnstableEntries() const {
 bool RawNode::HasReady() const {
   Raft& r = *raft_;
   if (!(r.soft_state() == prev_soft_state_)) return true;
-  raftpb::HardState hs = r.hard_state();
-  if (!IsEmptyHardState(hs) && !HardStateEqual(hs, prev_hard_state_)) {
-    return true;
-  }
+  const HardState hs = r.hard_state();
+  if (!IsEmptyHardState(hs) && !(hs == prev_hard_state_)) return true;
   const RaftLog& log = r.raft_log();
   if (log.HasNextUnstableSnapshot() || r.HasOutput()) return true;
   return log.HasNextUnstableEnts() ||
@@ -255,7 +253,7 @@ Ready RawNode::GetReady() {
     rd.soft_state = ss;
     prev_soft_state_ = ss;
   }
-  const raftpb::HardState hs = r.hard_state();
+  const HardState hs = r.hard_state();
   if (!HardStateEqual(hs, prev_hard_state_)) rd.hard_state = hs;
   if (const raftpb::Snapshot* snap = log.NextUnstableSnapshot()) {
     rd.snapshot = *snap;

@@ -2,7 +2,6 @@
 
 #include <iterator>
 #include <mutex>
-#include <shared_mutex>
 #include <type_traits>
 #include <utility>
 
@@ -14,7 +13,7 @@ namespace craft {
 MemoryStorage::MemoryStorage() { ents_.push_back(MakeEntry(0, 0)); }
 
 absl::StatusOr<InitialState> MemoryStorage::InitialState() const {
-  std::shared_lock<std::shared_mutex> lock(mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return craft::InitialState{hard_state_, snapshot_.metadata().conf_state()};
 }
 
@@ -28,7 +27,7 @@ uint64_t MemoryStorage::LastIndexLocked() const {
 
 absl::Status MemoryStorage::Entries(uint64_t lo, uint64_t hi, uint64_t max_size,
                                     std::vector<Entry>* out) const {
-  std::shared_lock<std::shared_mutex> lock(mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   const uint64_t offset = ents_[0].index();
   if (lo <= offset) return CompactedError();
   if (lo > hi) {
@@ -45,7 +44,7 @@ absl::Status MemoryStorage::Entries(uint64_t lo, uint64_t hi, uint64_t max_size,
 }
 
 absl::StatusOr<uint64_t> MemoryStorage::Term(uint64_t i) const {
-  std::shared_lock<std::shared_mutex> lock(mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   const uint64_t offset = ents_[0].index();
   if (i < offset) return CompactedError();
   if (i - offset >= ents_.size()) return EntryUnavailableError();
@@ -53,28 +52,28 @@ absl::StatusOr<uint64_t> MemoryStorage::Term(uint64_t i) const {
 }
 
 absl::StatusOr<uint64_t> MemoryStorage::LastIndex() const {
-  std::shared_lock<std::shared_mutex> lock(mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return LastIndexLocked();
 }
 
 absl::StatusOr<uint64_t> MemoryStorage::FirstIndex() const {
-  std::shared_lock<std::shared_mutex> lock(mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return FirstIndexLocked();
 }
 
 absl::StatusOr<raftpb::Snapshot> MemoryStorage::Snapshot() const {
-  std::shared_lock<std::shared_mutex> lock(mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return snapshot_;
 }
 
-absl::Status MemoryStorage::SetHardState(const raftpb::HardState& hs) {
-  std::unique_lock<std::shared_mutex> lock(mu_);
+absl::Status MemoryStorage::SetHardState(const HardState& hs) {
+  std::lock_guard<std::mutex> lock(mu_);
   hard_state_ = hs;
   return absl::OkStatus();
 }
 
 absl::Status MemoryStorage::ApplySnapshot(raftpb::Snapshot snapshot) {
-  std::unique_lock<std::shared_mutex> lock(mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   if (snapshot_.metadata().index() >= snapshot.metadata().index()) {
     return SnapshotOutOfDateError();
   }
@@ -87,7 +86,7 @@ absl::Status MemoryStorage::ApplySnapshot(raftpb::Snapshot snapshot) {
 
 absl::StatusOr<raftpb::Snapshot> MemoryStorage::CreateSnapshot(
     uint64_t i, const raftpb::ConfState* conf_state, std::string data) {
-  std::unique_lock<std::shared_mutex> lock(mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   if (i <= snapshot_.metadata().index()) return SnapshotOutOfDateError();
   // Compact may have cut the log past the last snapshot.
   if (i < ents_[0].index()) return CompactedError();
@@ -104,7 +103,7 @@ absl::StatusOr<raftpb::Snapshot> MemoryStorage::CreateSnapshot(
 }
 
 absl::Status MemoryStorage::Compact(uint64_t compact_index) {
-  std::unique_lock<std::shared_mutex> lock(mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   const uint64_t offset = ents_[0].index();
   if (compact_index <= offset) return CompactedError();
   if (compact_index > LastIndexLocked()) {
@@ -155,12 +154,12 @@ absl::Status MemoryStorage::AppendLocked(Ents&& entries) {
 }
 
 absl::Status MemoryStorage::Append(absl::Span<const Entry> entries) {
-  std::unique_lock<std::shared_mutex> lock(mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return AppendLocked(entries);
 }
 
 absl::Status MemoryStorage::Append(std::vector<Entry>&& entries) {
-  std::unique_lock<std::shared_mutex> lock(mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return AppendLocked(std::move(entries));
 }
 

@@ -7,6 +7,22 @@
 
 namespace craft {
 
+raftpb::HardState ToProto(const HardState& hs) {
+  raftpb::HardState p;
+  p.set_term(hs.term());
+  p.set_vote(hs.vote());
+  p.set_commit(hs.commit());
+  return p;
+}
+
+HardState FromProto(const raftpb::HardState& p) {
+  HardState hs;
+  hs.set_term(p.term());
+  hs.set_vote(p.vote());
+  hs.set_commit(p.commit());
+  return hs;
+}
+
 raftpb::Entry ToProto(const Entry& e) {
   raftpb::Entry p;
   if (e.has_term()) p.set_term(e.term());

@@ -700,7 +700,7 @@ absl::Status InteractionEnv::DeliverMsgsCommand(const TestData& d) {
 // ---------------------------------------------------------------------------
 // Ready handling and the storage threads
 
-absl::Status InteractionEnv::Persist(size_t idx, const raftpb::HardState& hs,
+absl::Status InteractionEnv::Persist(size_t idx, const HardState& hs,
                                      const raftpb::Snapshot* snap,
                                      const std::vector<Entry>& ents) {
   MemoryStorage& s = *nodes_[idx]->storage;
@@ -807,7 +807,7 @@ absl::Status InteractionEnv::ProcessAppendThread(size_t idx) {
   return ProcessThread(
       nodes_[idx]->append_work, "no append work to perform",
       [&](const Message& m) {
-        raftpb::HardState hs;
+        HardState hs;
         hs.set_term(m.term());
         hs.set_vote(m.vote());
         hs.set_commit(m.commit());

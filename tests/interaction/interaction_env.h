@@ -79,7 +79,7 @@ class InteractionEnv {
                            const std::function<absl::Status(size_t)>& step);
   absl::Status ProcessApply(size_t idx, absl::Span<const Entry> ents);
   absl::Status ApplyEntry(size_t idx, const Entry& e);
-  absl::Status Persist(size_t idx, const raftpb::HardState& hs,
+  absl::Status Persist(size_t idx, const HardState& hs,
                        const raftpb::Snapshot* snap,
                        const std::vector<Entry>& ents);
   // Delivers (or drops) the queued messages to `to` of type `type` (or any

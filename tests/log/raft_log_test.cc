@@ -467,11 +467,62 @@ TEST_F(RaftLogTest, Restore) {
   EXPECT_TRUE(l.HasNextOrInProgressSnapshot());
   // The application persists the snapshot, then acknowledges it.
   ASSERT_TRUE(storage_->ApplySnapshot(SnapshotAt(10, 3)).ok());
-  l.StableSnapTo(10);
+  l.StableSnapTo({3, 10});
   EXPECT_FALSE(l.HasNextOrInProgressSnapshot());
+  EXPECT_EQ(l.LastEntryId(), (EntryId{3, 10}));
   // New entries follow the snapshot.
   ASSERT_TRUE(l.Append(Entries({{11, 3}})).ok());
   EXPECT_EQ(l.LastEntryId(), (EntryId{3, 11}));
+}
+
+// A storage that counts how often the log asks it for its last index and
+// for terms (each takes its lock).
+class CountingStorage : public MemoryStorage {
+ public:
+  absl::StatusOr<uint64_t> LastIndex() const override {
+    ++last_index_calls;
+    return MemoryStorage::LastIndex();
+  }
+  absl::StatusOr<uint64_t> Term(uint64_t i) const override {
+    ++term_calls;
+    return MemoryStorage::Term(i);
+  }
+  mutable int last_index_calls = 0;
+  mutable int term_calls = 0;
+};
+
+TEST(RaftLogStorageTest, TheLastEntryIsKnownWithoutAskingTheStorage) {
+  CapturingLogger logger;
+  CountingStorage s;
+  ASSERT_TRUE(s.Append(Consecutive(1, 5, 1)).ok());
+  absl::StatusOr<RaftLog> made = RaftLog::Create(&s, &logger);
+  ASSERT_TRUE(made.ok());
+  RaftLog& l = *made;
+  // Entries appended, persisted by the application, acknowledged.
+  ASSERT_TRUE(l.Append(Consecutive(6, 8, 2)).ok());
+  ASSERT_TRUE(s.Append(Consecutive(6, 8, 2)).ok());
+  l.StableTo({2, 8});
+  ASSERT_TRUE(l.unstable().entries().empty());
+  s.last_index_calls = 0;
+  s.term_calls = 0;
+  for (int i = 0; i < 100; ++i) {
+    EXPECT_EQ(l.LastEntryId(), (EntryId{2, 8}));
+    EXPECT_TRUE(l.MatchTerm({2, 8}));
+    EXPECT_FALSE(l.MatchTerm({2, 9}));  // past the log: no Status built
+  }
+  EXPECT_EQ(s.last_index_calls, 0);
+  EXPECT_EQ(s.term_calls, 0);
+  // Older entries are the storage's to tell.
+  EXPECT_EQ(*l.Term(4), 1u);
+  EXPECT_EQ(s.term_calls, 1);
+  // A suffix replaced by a new leader's entries, once persisted, is what the
+  // log knows as last.
+  ASSERT_TRUE(l.Append(Entries({{7, 3}})).ok());
+  ASSERT_TRUE(s.Append(Entries({{7, 3}})).ok());
+  l.StableTo({3, 7});
+  EXPECT_EQ(l.LastEntryId(), (EntryId{3, 7}));
+  EXPECT_TRUE(IsEntryUnavailable(l.Term(8).status()));
+  EXPECT_EQ(*s.LastIndex(), 7u);
 }
 
 TEST_F(RaftLogTest, ScanVisitsPagesInOrder) {

@@ -74,7 +74,7 @@ class NodeInvariants {
   // Checks `id` now; with `persisted`, also its committed entries, which
   // must be in its storage.
   void Check(Cluster& c, uint64_t id, bool persisted) {
-    const raftpb::HardState hs = c.node(id).GetBasicStatus().hard_state;
+    const HardState hs = c.node(id).GetBasicStatus().hard_state;
     Seen& s = seen_[id];
     EXPECT_GE(hs.term(), s.term) << "node " << id << " term went back";
     EXPECT_GE(hs.commit(), s.commit) << "node " << id << " commit went back";

@@ -48,11 +48,11 @@ TEST(PeerInputTest, TermZeroAppendDoesNotResetACandidatesVote) {
     ASSERT_TRUE(c.node(1).Campaign().ok());
     ASSERT_TRUE(c.HandleReady(1));
     c.queue().clear();
-    const raftpb::HardState before = c.node(1).GetBasicStatus().hard_state;
+    const HardState before = c.node(1).GetBasicStatus().hard_state;
     ASSERT_EQ(before.vote(), 1u);
     Message m = Msg(t, 3, 1, 0);
     EXPECT_EQ(c.node(1).Step(m).code(), absl::StatusCode::kInvalidArgument);
-    const raftpb::HardState after = c.node(1).GetBasicStatus().hard_state;
+    const HardState after = c.node(1).GetBasicStatus().hard_state;
     EXPECT_EQ(after.term(), before.term());
     EXPECT_EQ(after.vote(), 1u);
     EXPECT_EQ(c.State(1), StateType::kCandidate);
@@ -410,7 +410,7 @@ TEST(PeerInputTest, RestartWithTheHardStateBehindTheSnapshot) {
   raftpb::Snapshot snap = testing::SnapshotAt(5, 2);
   snap.mutable_metadata()->mutable_conf_state()->add_voters(1);
   ASSERT_TRUE(storage.ApplySnapshot(snap).ok());
-  raftpb::HardState hs;
+  HardState hs;
   hs.set_term(2);
   hs.set_commit(3);
   ASSERT_TRUE(storage.SetHardState(hs).ok());

@@ -63,7 +63,7 @@ TEST(RawNodeTest, ConfigValidation) {
 TEST(RawNodeTest, CreateRejectsInconsistentStorage) {
   MemoryStorage s;
   CapturingLogger log;
-  raftpb::HardState hs;
+  HardState hs;
   hs.set_term(1);
   hs.set_commit(5);  // past the (empty) log
   ASSERT_TRUE(s.SetHardState(hs).ok());
@@ -158,7 +158,7 @@ TEST(RawNodeTest, AsyncStorageWritesRoundTrip) {
       Ready rd = n.GetReady();
       for (Message& m : rd.messages) {
         if (m.to() == kLocalAppendThread) {
-          raftpb::HardState hs;
+          HardState hs;
           hs.set_term(m.term());
           hs.set_vote(m.vote());
           hs.set_commit(m.commit());

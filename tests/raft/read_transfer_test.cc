@@ -62,7 +62,7 @@ TEST(ReadIndexTest, ASingleVoterReadsOnlyAfterCommittingInItsTerm) {
   snap.mutable_metadata()->mutable_conf_state()->add_voters(1);
   ASSERT_TRUE(storage.ApplySnapshot(snap).ok());
   ASSERT_TRUE(storage.Append(::craft::testing::Consecutive(2, 5, 1)).ok());
-  raftpb::HardState hs;
+  HardState hs;
   hs.set_term(1);
   hs.set_commit(3);  // entries 4 and 5 were committed, but this was synced
   ASSERT_TRUE(storage.SetHardState(hs).ok());

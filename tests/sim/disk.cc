@@ -90,14 +90,14 @@ void SimDisk::Crash(size_t keep, size_t torn_entries) {
       // The tail of a torn write never made it, nor the hard state written
       // after the entries.
       last.entries.resize(torn_entries);
-      last.hard_state = raftpb::HardState();
+      last.hard_state = HardState();
     }
   }
   Sync();
   live_ = Clone(*durable_);
 }
 
-raftpb::HardState SimDisk::durable_hard_state() const {
+HardState SimDisk::durable_hard_state() const {
   return durable_->InitialState()->hard_state;
 }
 

@@ -26,7 +26,7 @@ class SimDisk {
   // What a node persists from one Ready (or one MsgStorageAppend). Entries
   // replace any conflicting suffix, as MemoryStorage::Append does.
   struct Write {
-    raftpb::HardState hard_state;  // empty: unchanged
+    HardState hard_state;  // empty: unchanged
     std::vector<Entry> entries;
     raftpb::Snapshot snapshot;  // index 0: none
   };
@@ -49,7 +49,7 @@ class SimDisk {
   MemoryStorage& storage() { return *live_; }
   // The durable state: what survives any crash.
   const MemoryStorage& durable() const { return *durable_; }
-  raftpb::HardState durable_hard_state() const;
+  HardState durable_hard_state() const;
   // Whether the durable log holds entry (index, term). Entries compacted
   // into the durable snapshot count as held.
   bool DurablyHolds(uint64_t index, uint64_t term) const;

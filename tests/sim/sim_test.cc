@@ -62,7 +62,7 @@ TEST(SimTest, DiskKeepsWhatWasSynced) {
     for (uint64_t i = first; i <= last; ++i) out.push_back(MakeEntry(i, 2));
     return out;
   };
-  raftpb::HardState hs;
+  HardState hs;
   hs.set_term(2);
   hs.set_commit(3);
   ASSERT_TRUE(d.Apply({hs, entries(2, 3), {}}, /*sync=*/true).ok());

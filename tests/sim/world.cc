@@ -81,7 +81,7 @@ struct World::Node {
   uint64_t snap_term = 0;
   std::vector<MirrorEntry> mirror;
   // What this incarnation reported last.
-  raftpb::HardState hs;
+  HardState hs;
   SoftState ss;
   // The largest durable term and commit ever seen on this node's disk.
   uint64_t durable_term = 0;
@@ -486,7 +486,7 @@ bool World::HandleReady(Node& n) {
 }
 
 void World::NoteDurable(Node& n) {
-  const raftpb::HardState hs = n.disk->durable_hard_state();
+  const HardState hs = n.disk->durable_hard_state();
   n.durable_term = std::max(n.durable_term, hs.term());
   n.durable_commit = std::max(n.durable_commit, hs.commit());
   ObserveVote(n.id, hs.term(), hs.vote());
@@ -517,7 +517,7 @@ void World::AppendThread(Node& n) {
   }
   w.entries.assign(m.entries().begin(), m.entries().end());
   if (m.has_snapshot()) w.snapshot = m.snapshot();
-  const raftpb::HardState durable = n.disk->durable_hard_state();
+  const HardState durable = n.disk->durable_hard_state();
   // What a Ready would have marked must_sync.
   const bool sync =
       !w.entries.empty() || (!IsEmptyHardState(w.hard_state) &&
@@ -1019,7 +1019,7 @@ void World::ObserveReady(Node& n, const Ready& rd) {
   if (failed()) return;
 
   if (!IsEmptyHardState(rd.hard_state)) {
-    const raftpb::HardState& hs = rd.hard_state;
+    const HardState& hs = rd.hard_state;
     if (hs.term() < n.hs.term() || hs.term() < n.durable_term) {
       Fail(absl::StrCat("node ", n.id, " went back from term ",
                         std::max(n.hs.term(), n.durable_term), " to ",
@@ -1158,7 +1158,7 @@ void World::ObserveSend(const Message& m) {
   // Persist before send: what a response vouches for is durable.
   if (m.type() == raftpb::MsgVoteResp && !m.reject()) {
     ObserveVote(m.from(), m.term(), m.to());
-    const raftpb::HardState hs = n.disk->durable_hard_state();
+    const HardState hs = n.disk->durable_hard_state();
     if (hs.term() < m.term() ||
         (hs.term() == m.term() && hs.vote() != m.to())) {
       Fail(absl::StrCat("node ", m.from(), " grants its vote in term ",

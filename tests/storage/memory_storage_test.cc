@@ -203,7 +203,7 @@ TEST(MemoryStorageTest, AppendMovesPayloads) {
 
 TEST(MemoryStorageTest, HardState) {
   MemoryStorage s;
-  raftpb::HardState hs;
+  HardState hs;
   hs.set_term(3);
   hs.set_vote(2);
   hs.set_commit(1);

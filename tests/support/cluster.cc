@@ -19,7 +19,7 @@ Cluster::Cluster(
         make_storage ? make_storage(id) : std::make_unique<MemoryStorage>();
     EXPECT_TRUE(m.storage->ApplySnapshot(snap).ok());
     // As if restarted at term 1: the first election is for term 2.
-    raftpb::HardState hs;
+    HardState hs;
     hs.set_term(1);
     hs.set_commit(1);
     EXPECT_TRUE(m.storage->SetHardState(hs).ok());

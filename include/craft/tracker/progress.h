@@ -4,12 +4,14 @@
 #ifndef CRAFT_TRACKER_PROGRESS_H_
 #define CRAFT_TRACKER_PROGRESS_H_
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <stdexcept>
 #include <string>
 #include <utility>
+#include <vector>
 
-#include "absl/container/btree_map.h"
 #include "absl/strings/string_view.h"
 #include "craft/tracker/inflights.h"
 
@@ -124,8 +126,66 @@ class Progress {
   bool is_learner_;
 };
 
-// Progress by node id, iterated in ascending id order.
-using ProgressMap = absl::btree_map<uint64_t, Progress>;
+// Progress by node id, iterated in ascending id order: a sorted vector, as
+// a configuration has a handful of members and the leader looks one up for
+// every message (a tree's search and pointer chasing cost more).
+class ProgressMap {
+ public:
+  using value_type = std::pair<uint64_t, Progress>;
+  using iterator = std::vector<value_type>::iterator;
+  using const_iterator = std::vector<value_type>::const_iterator;
+
+  iterator begin() { return items_.begin(); }
+  iterator end() { return items_.end(); }
+  const_iterator begin() const { return items_.begin(); }
+  const_iterator end() const { return items_.end(); }
+  size_t size() const { return items_.size(); }
+  bool empty() const { return items_.empty(); }
+
+  iterator find(uint64_t id) {
+    iterator it = LowerBound(id);
+    return it != items_.end() && it->first == id ? it : items_.end();
+  }
+  const_iterator find(uint64_t id) const {
+    return const_cast<ProgressMap*>(this)->find(id);
+  }
+  bool contains(uint64_t id) const { return find(id) != end(); }
+  // The progress of `id`; like std::map::at, throws std::out_of_range if it
+  // is absent (craft itself looks up only ids it knows are present).
+  Progress& at(uint64_t id) {
+    iterator it = find(id);
+    if (it == items_.end()) throw std::out_of_range("no progress for id");
+    return it->second;
+  }
+  const Progress& at(uint64_t id) const {
+    return const_cast<ProgressMap*>(this)->at(id);
+  }
+
+  void insert_or_assign(uint64_t id, Progress pr) {
+    iterator it = LowerBound(id);
+    if (it != items_.end() && it->first == id) {
+      it->second = std::move(pr);
+    } else {
+      items_.emplace(it, id, std::move(pr));
+    }
+  }
+  // Removes `id`; returns how many were removed (0 or 1).
+  size_t erase(uint64_t id) {
+    iterator it = find(id);
+    if (it == items_.end()) return 0;
+    items_.erase(it);
+    return 1;
+  }
+
+ private:
+  iterator LowerBound(uint64_t id) {
+    return std::lower_bound(
+        items_.begin(), items_.end(), id,
+        [](const value_type& v, uint64_t key) { return v.first < key; });
+  }
+
+  std::vector<value_type> items_;
+};
 
 // One line per id in ascending order: "<id>: <Progress::String()>\n".
 std::string ProgressMapString(const ProgressMap& progress);
