@@ -102,7 +102,9 @@ class RawNode {
       const raftpb::ConfChangeV2& cc);
 
   // Step processes a message from a peer or, with asynchronous storage
-  // writes, a response from a local storage thread. StepLocalMsgError for
+  // writes, a response from a local storage thread. A MsgProp without a
+  // sender (from 0) is the application's own proposal of its entries, as
+  // with Propose. StepLocalMsgError for
   // message types only the node itself may produce; StepPeerNotFoundError
   // for responses from nodes outside the configuration; InvalidArgument for
   // malformed messages; ProposalDropped for a forwarded proposal the leader

@@ -172,6 +172,12 @@ absl::Status RawNode::StepMessage(Message&& m, bool from_network) {
     }
     return raft_->Step(std::move(m));
   }
+  // A proposal stepped in by the application itself, without a sender, is
+  // this node's own (etcd-io/raft accepts it so): a batch of entries
+  // proposed in one message. From the network it stays refused.
+  if (t == raftpb::MsgProp && m.from() == kNone && !from_network) {
+    m.set_from(raft_->id());
+  }
   // A response from a node outside the configuration is refused, unless it
   // is this node's own: a leader removed from the configuration still
   // acknowledges its own appends (and ignores the acknowledgement), with or

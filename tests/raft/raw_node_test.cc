@@ -114,6 +114,28 @@ TEST(RawNodeTest, StepRejectsLocalMessagesAndUnknownPeers) {
   EXPECT_TRUE(c.node(1).Step(resp).ok());
 }
 
+// The application may propose a batch as one MsgProp without a sender, as
+// etcd-io/raft allows; from the network such a message stays refused.
+TEST(RawNodeTest, ProposalWithoutSenderIsTheNodesOwn) {
+  Cluster c(3);
+  c.Elect(1);
+  const uint64_t last = c.node(1).GetBasicStatus().hard_state.commit();
+  Message m;
+  m.set_type(raftpb::MsgProp);
+  m.set_to(1);
+  m.add_entries()->set_data("a");
+  m.add_entries()->set_data("b");
+  EXPECT_FALSE(c.node(1).StepFromPeer(m).ok());
+  ASSERT_TRUE(c.node(1).Step(m).ok());
+  c.Stabilize();
+  EXPECT_EQ(c.node(1).GetBasicStatus().hard_state.commit(), last + 2);
+  // And Propose takes several payloads at once.
+  const Payload p("c");
+  ASSERT_TRUE(c.node(1).Propose(std::vector<Payload>{p, p, p}).ok());
+  c.Stabilize();
+  EXPECT_EQ(c.node(1).GetBasicStatus().hard_state.commit(), last + 5);
+}
+
 TEST(RawNodeTest, ReadyIsHandedOutOnce) {
   Cluster c(1);
   ASSERT_TRUE(c.node(1).Campaign().ok());
