@@ -222,6 +222,7 @@ absl::StatusOr<RunFigures> ThroughputRun(const ThroughputOptions& o,
       Message m;
       m.set_type(raftpb::MsgProp);
       m.set_to(1);  // from 0: the application's own proposal
+      m.mutable_entries()->reserve(b);
       for (uint64_t i = 0; i < b; ++i) m.add_entries()->set_data(payload);
       if (absl::Status s = c.leader().Step(std::move(m)); !s.ok()) return s;
     }

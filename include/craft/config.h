@@ -53,6 +53,13 @@ struct Config {
   // local threads instead of the Ready / Advance cycle (see RawNode).
   bool async_storage_writes = false;
 
+  // Appends and commit updates produced between two Readys go to each
+  // follower as one message, built when the Ready is: a Propose call does
+  // not send a MsgApp of its own. false sends each at once, as etcd-io/raft
+  // does (etcd's datadriven transcripts, which show every message, need
+  // that); the protocol is the same either way.
+  bool batch_appends = true;
+
   // Bytes of entries in one MsgApp. kNoLimit for no limit; 0 for one entry
   // per message.
   uint64_t max_size_per_msg = 1 << 20;

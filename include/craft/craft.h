@@ -8,11 +8,15 @@
 #include "craft/confchange/conversions.h"
 #include "craft/config.h"
 #include "craft/describe.h"
+#include "craft/entry.h"
 #include "craft/errors.h"
+#include "craft/hard_state.h"
 #include "craft/logger.h"
 #include "craft/memory_storage.h"
+#include "craft/message.h"
 #include "craft/node.h"
 #include "craft/node_status.h"
+#include "craft/payload.h"
 #include "craft/quorum/joint.h"
 #include "craft/quorum/majority.h"
 #include "craft/quorum/quorum.h"
@@ -25,5 +29,6 @@
 #include "craft/tracker/inflights.h"
 #include "craft/tracker/progress.h"
 #include "craft/tracker/tracker.h"
+#include "craft/wire.h"
 
 #endif  // CRAFT_CRAFT_H_

@@ -156,6 +156,7 @@ Raft::Raft(const Config& c, RaftLog log, Logger* logger)
       election_timeout_(c.election_tick),
       disable_proposal_forwarding_(c.disable_proposal_forwarding),
       step_down_on_removal_(c.step_down_on_removal),
+      batch_appends_(c.batch_appends),
       async_storage_writes_(c.async_storage_writes),
       rng_state_(c.random_seed ^ (c.id * 0x9e3779b97f4a7c15ULL)),
       logger_(logger) {}
@@ -362,8 +363,32 @@ void Raft::SendHeartbeat(uint64_t to, const std::string& ctx) {
 }
 
 void Raft::BcastAppend() {
+  if (batch_appends_) {
+    appends_pending_ = true;
+    return;
+  }
   trk_.Visit([&](uint64_t id, const Progress&) {
     if (id != id_) SendAppend(id);
+  });
+}
+
+void Raft::FlushAppends() {
+  if (!appends_pending_) return;
+  appends_pending_ = false;
+  // A node that stopped leading since has nothing to send: its successor
+  // replicates.
+  if (state_ != StateType::kLeader) return;
+  trk_.Visit([&](uint64_t id, const Progress& pr) {
+    if (id == id_) return;
+    // As many appends as the flow control allows (several when a message
+    // holds fewer entries than are new), or the commit index alone.
+    if (!MaybeSendAppend(
+            id,
+            /*send_if_empty=*/pr.CanBumpCommit(log_.committed()))) {
+      return;
+    }
+    while (MaybeSendAppend(id, /*send_if_empty=*/false)) {
+    }
   });
 }
 

@@ -91,9 +91,14 @@ class Raft {
   // *out, which must be empty: the queue keeps *out's buffer (and its
   // capacity) for what comes next.
   bool HasOutput() const {
-    return !msgs_.empty() || !msgs_after_append_.empty() ||
+    return appends_pending_ || !msgs_.empty() || !msgs_after_append_.empty() ||
            !read_states_.empty();
   }
+  // Sends the appends batched since the last Ready (Config::batch_appends):
+  // each follower gets what it has not been sent (as many messages as flow
+  // control allows), or the commit index if it does not know it yet. RawNode
+  // calls it before taking the messages.
+  void FlushAppends();
   void TakeMessages(std::vector<Message>* out) { msgs_.swap(*out); }
   void TakeMessagesAfterAppend(std::vector<Message>* out) {
     msgs_after_append_.swap(*out);
@@ -112,6 +117,8 @@ class Raft {
   bool MaybeSendAppend(uint64_t to, bool send_if_empty);
   bool MaybeSendSnapshot(uint64_t to, tracker::Progress& pr);
   void SendHeartbeat(uint64_t to, const std::string& ctx);
+  // Sends appends (or commit updates) to every follower: with
+  // Config::batch_appends, once the Ready is built (FlushAppends).
   void BcastAppend();
   void BcastHeartbeat();
   void BcastHeartbeatWithCtx(const std::string& ctx);
@@ -229,6 +236,8 @@ class Raft {
   int randomized_election_timeout_ = 0;
   const bool disable_proposal_forwarding_;
   const bool step_down_on_removal_;
+  const bool batch_appends_;
+  bool appends_pending_ = false;
   const bool async_storage_writes_;
   uint64_t rng_state_;
   Logger* logger_;

@@ -237,6 +237,7 @@ Message RawNode::NewStorageAppendRespMsg(const Ready& rd) const {
 
 Ready RawNode::GetReady() {
   Raft& r = *raft_;
+  r.FlushAppends();
   RaftLog& log = r.mutable_raft_log();
   // The buffers of a Ready handed back to Advance, capacity and all.
   Ready rd;

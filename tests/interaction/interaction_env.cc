@@ -248,6 +248,8 @@ absl::Status InteractionEnv::AddNodes(const TestData& d) {
   cfg.max_size_per_msg = kNoLimit;
   cfg.max_inflight_msgs = std::numeric_limits<int32_t>::max();
   cfg.max_committed_size_per_ready = 0;
+  // etcd sends every append at once: its transcripts show each message.
+  cfg.batch_appends = false;
   cfg.logger = logger_.get();
   bool bootstrap = false;
   for (size_t i = 1; i < d.cmd_args.size(); ++i) {

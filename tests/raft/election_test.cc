@@ -216,7 +216,10 @@ TEST(ElectionTest, CheckQuorumLeaderLeaseIgnoresDisruptiveVotes) {
 // term); the candidate holds that entry, commits, applies its new
 // configuration, and leads alone.
 TEST(ElectionTest, ARemovedNodeTellsAStrandedCandidateWhatIsCommitted) {
-  Cluster c(2, [](Config& cfg) { cfg.step_down_on_removal = true; });
+  Cluster c(2, [](Config& cfg) {
+    cfg.step_down_on_removal = true;
+    cfg.batch_appends = false;  // the removal and the next entry apart
+  });
   c.Elect(1);
   const uint64_t cc_index = c.Commit(1) + 1;
   // Node 2 gets the removal of node 1, but nothing after it and never the

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "craft/craft.h"
@@ -37,10 +38,10 @@ int main() {
         if (!cc.ParseFromString(e.data().ToString())) return 7;
         if (!(*node)->ApplyConfChange(cc).ok()) return 8;
       } else if (!e.data().empty()) {
-        applied.push_back(e.data());
+        applied.push_back(e.data().ToString());
       }
     }
-    (*node)->Advance();
+    (*node)->Advance(std::move(rd));
   }
   if (applied != std::vector<std::string>{"hello"}) return 9;
   std::printf("applied %s at commit %d\n", applied[0].c_str(),
