@@ -10,7 +10,7 @@ namespace {
 // with increasing keys: that of the last pair whose key is at most `key`.
 // Nothing if `key` precedes every pair.
 std::optional<uint64_t> TickOf(
-    const std::deque<std::pair<uint64_t, uint64_t>>& log, uint64_t key) {
+    const std::vector<std::pair<uint64_t, uint64_t>>& log, uint64_t key) {
   auto it =
       std::upper_bound(log.begin(), log.end(), key,
                        [](uint64_t k, const std::pair<uint64_t, uint64_t>& p) {
@@ -40,10 +40,13 @@ void LeaderLease::Prune() {
   // the newest such record, which still bounds the keys after it.
   const uint64_t horizon =
       now_ > static_cast<uint64_t>(lease_ticks_) ? now_ - lease_ticks_ : 0;
-  while (appends_.size() > 1 && appends_[1].second < horizon) {
-    appends_.pop_front();
-  }
-  while (beats_.size() > 1 && beats_[1].second < horizon) beats_.pop_front();
+  auto prune = [horizon](std::vector<std::pair<uint64_t, uint64_t>>& log) {
+    size_t drop = 0;
+    while (log.size() - drop > 1 && log[drop + 1].second < horizon) ++drop;
+    log.erase(log.begin(), log.begin() + static_cast<ptrdiff_t>(drop));
+  };
+  prune(appends_);
+  prune(beats_);
 }
 
 void LeaderLease::Appended(uint64_t first_index) {

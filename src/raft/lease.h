@@ -36,8 +36,8 @@
 #define CRAFT_RAFT_LEASE_H_
 
 #include <cstdint>
-#include <deque>
 #include <utility>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "craft/quorum/joint.h"
@@ -76,8 +76,10 @@ class LeaderLease {
   bool revoked_ = false;
   // (first index appended, tick) and (heartbeat sequence, tick), both
   // increasing; only what can still make a lease is kept.
-  std::deque<std::pair<uint64_t, uint64_t>> appends_;
-  std::deque<std::pair<uint64_t, uint64_t>> beats_;
+  // (Vectors, not deques: a deque allocates on construction, and every
+  // node has a lease, leading or not; these stay a few records long.)
+  std::vector<std::pair<uint64_t, uint64_t>> appends_;
+  std::vector<std::pair<uint64_t, uint64_t>> beats_;
   // The latest tick each follower is known to have heard from the leader.
   absl::flat_hash_map<uint64_t, uint64_t> heard_;
 };

@@ -1,6 +1,7 @@
 #include "raft/read_only.h"
 
 #include <algorithm>
+#include <iterator>
 #include <utility>
 
 namespace craft {
@@ -36,12 +37,10 @@ std::vector<PendingRead> ReadOnly::RecvAck(uint64_t id, uint64_t seq,
       break;
     }
   }
-  std::vector<PendingRead> out;
-  out.reserve(confirmed);
-  for (size_t i = 0; i < confirmed; ++i) {
-    out.push_back(std::move(pending_.front()));
-    pending_.pop_front();
-  }
+  std::vector<PendingRead> out(
+      std::make_move_iterator(pending_.begin()),
+      std::make_move_iterator(pending_.begin() + confirmed));
+  pending_.erase(pending_.begin(), pending_.begin() + confirmed);
   return out;
 }
 

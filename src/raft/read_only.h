@@ -15,7 +15,6 @@
 #define CRAFT_RAFT_READ_ONLY_H_
 
 #include <cstdint>
-#include <deque>
 #include <optional>
 #include <string>
 #include <vector>
@@ -60,7 +59,9 @@ class ReadOnly {
 
  private:
   ReadOnlyOption option_;
-  std::deque<PendingRead> pending_;
+  // (A vector, not a deque: a deque allocates on construction, and every
+  // node has one of these, reads or not.)
+  std::vector<PendingRead> pending_;
   // The highest sequence each node acknowledged.
   absl::flat_hash_map<uint64_t, uint64_t> acked_;
 };
