@@ -182,6 +182,14 @@ class RawNode {
     uint64_t payload_size;
   };
   std::optional<PendingApply> pending_apply_;
+  // The durable state the Ready handed out vouches for, reported on Advance
+  // (see Raft::StorageAppended).
+  struct PendingStable {
+    uint64_t term = 0;
+    uint64_t last_term = 0, last_index = 0;  // index 0: no entries
+    uint64_t snap_term = 0, snap_index = 0;  // index 0: no snapshot
+  };
+  std::optional<PendingStable> pending_stable_;
 };
 
 }  // namespace craft

@@ -35,6 +35,13 @@ uint64_t NextRandom(uint64_t& state) {
 // Checks the parts of a peer's message that the handlers rely on, so that
 // a malformed message is refused before it changes any state. (RawNode
 // checks the envelope: sender, recipient and term.)
+// The (term, index) of the snapshot a message carries, if any.
+std::optional<EntryId> SnapshotIdOf(const Message& m) {
+  if (!m.has_snapshot()) return std::nullopt;
+  return EntryId{m.snapshot().metadata().term(),
+                 m.snapshot().metadata().index()};
+}
+
 absl::Status ValidateMessage(const Message& m) {
   // Defense in depth: a message that needs a term and has none would pass
   // for one of this node's own term.
@@ -382,12 +389,11 @@ void Raft::FlushAppends() {
     if (id == id_) return;
     // As many appends as the flow control allows (several when a message
     // holds fewer entries than are new), or the commit index alone.
-    if (!MaybeSendAppend(
-            id,
-            /*send_if_empty=*/pr.CanBumpCommit(log_.committed()))) {
-      return;
-    }
-    while (MaybeSendAppend(id, /*send_if_empty=*/false)) {
+    const bool bump = pr.CanBumpCommit(log_.committed());
+    if (pr.next() > log_.LastIndex() && !bump) return;  // nothing to tell
+    if (!MaybeSendAppend(id, /*send_if_empty=*/bump)) return;
+    while (pr.next() <= log_.LastIndex() &&
+           MaybeSendAppend(id, /*send_if_empty=*/false)) {
     }
   });
 }
@@ -458,10 +464,27 @@ void Raft::Applied(uint64_t index, uint64_t size, uint64_t payload_size) {
   ReduceUncommittedSize(payload_size);
 }
 
-void Raft::AppliedSnapshot(const raftpb::Snapshot& s) {
-  const uint64_t index = s.metadata().index();
-  log_.StableSnapTo({s.metadata().term(), index});
-  AppliedTo(index, 0);
+void Raft::AppliedSnapshot(EntryId snap) {
+  log_.StableSnapTo(snap);
+  AppliedTo(snap.index, 0);
+}
+
+void Raft::StorageAppended(uint64_t term, EntryId last,
+                           std::optional<EntryId> snap) {
+  if (term != 0 && term < term_) {
+    if (last.index != 0) {
+      // Entries written under an older term may since have been replaced
+      // in the unstable log; their acknowledgement proves nothing now.
+      logger_->Infof(
+          "%x [term: %d] ignored entry appends from a %s message with "
+          "lower term [term: %d]",
+          id_, term_, TypeName(raftpb::MsgStorageAppendResp), term);
+    }
+  } else if (last.index != 0) {
+    log_.StableTo(last);
+  }
+  // A snapshot holds committed state, valid in any term.
+  if (snap) AppliedSnapshot(*snap);
 }
 
 bool Raft::MaybeCommit() { return log_.MaybeCommit({term_, trk_.Committed()}); }
@@ -818,18 +841,7 @@ absl::Status Raft::Step(Message&& m) {
           m.log_term(), m.index(), term_);
       Send(VoteRejection(m));
     } else if (m.type() == raftpb::MsgStorageAppendResp) {
-      if (m.index() != 0) {
-        // Entries written under an older term may since have been replaced
-        // in the unstable log; their acknowledgement proves nothing now.
-        logger_->Infof(
-            "%x [term: %d] ignored entry appends from a %s message with "
-            "lower term [term: %d]",
-            id_, term_, TypeName(m.type()), m.term());
-      }
-      if (m.has_snapshot()) {
-        // A snapshot holds committed state, valid in any term.
-        AppliedSnapshot(m.snapshot());
-      }
+      StorageAppended(m.term(), {m.log_term(), m.index()}, SnapshotIdOf(m));
     } else {
       logger_->Infof(
           "%x [term: %d] ignored a %s message with lower term from %x [term: "
@@ -854,8 +866,7 @@ absl::Status Raft::Step(Message&& m) {
       return Hup(pre_vote_ ? CampaignType::kPreElection
                            : CampaignType::kElection);
     case raftpb::MsgStorageAppendResp:
-      if (m.index() != 0) log_.StableTo({m.log_term(), m.index()});
-      if (m.has_snapshot()) AppliedSnapshot(m.snapshot());
+      StorageAppended(m.term(), {m.log_term(), m.index()}, SnapshotIdOf(m));
       return absl::OkStatus();
     case raftpb::MsgStorageApplyResp:
       if (m.entries_size() > 0) {

@@ -58,6 +58,13 @@ class Raft {
   // payload: what a MsgStorageApplyResp reports.
   void Applied(uint64_t index, uint64_t size, uint64_t payload_size);
 
+  // StorageAppended records what a MsgStorageAppendResp reports: the
+  // application made the log up to `last` (index 0: no entries) and the
+  // snapshot `snap` durable, as handed out in term `term`. Synchronous
+  // writes report it directly on Advance.
+  void StorageAppended(uint64_t term, EntryId last,
+                       std::optional<EntryId> snap);
+
   SoftState soft_state() const { return {lead_, state_}; }
   HardState hard_state() const;
 
@@ -173,7 +180,7 @@ class Raft {
   bool AppendEntries(absl::Span<Entry> ents);
   bool MaybeCommit();
   void AppliedTo(uint64_t index, uint64_t size);
-  void AppliedSnapshot(const raftpb::Snapshot& s);
+  void AppliedSnapshot(EntryId snap);
   bool IncreaseUncommittedSize(absl::Span<const Entry> ents);
   void ReduceUncommittedSize(uint64_t size);
   void LoadState(const HardState& hs);

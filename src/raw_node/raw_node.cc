@@ -313,9 +313,10 @@ Ready RawNode::GetReady() {
       rd.messages.push_back(std::move(m));
     }
   } else {
-    if (!steps_on_advance_.empty() || pending_apply_) {
+    if (!steps_on_advance_.empty() || pending_stable_ || pending_apply_) {
       r.logger().Panicf("two accepted Ready structs without call to Advance");
       steps_on_advance_.clear();
+      pending_stable_.reset();
       pending_apply_.reset();
     }
     // Responses vouching for durable state go out with this Ready: the
@@ -329,7 +330,19 @@ Ready RawNode::GetReady() {
       }
     }
     if (NeedStorageAppendRespMsg(rd)) {
-      steps_on_advance_.push_back(NewStorageAppendRespMsg(rd));
+      // What the MsgStorageAppendResp would say (NewStorageAppendRespMsg),
+      // reported straight to the node on Advance.
+      const RaftLog& l = r.raft_log();
+      PendingStable ps;
+      ps.term = r.term();
+      if (l.HasNextOrInProgressUnstableEnts()) {
+        const EntryId last = l.LastEntryId();
+        ps.last_term = last.term;
+        ps.last_index = last.index;
+      }
+      ps.snap_term = rd.snapshot.metadata().term();
+      ps.snap_index = rd.snapshot.metadata().index();
+      pending_stable_ = ps;
     }
     if (!rd.committed_entries.empty()) {
       pending_apply_ =
@@ -369,6 +382,13 @@ void RawNode::Advance() {
   steps.swap(steps_on_advance_);
   for (Message& m : steps) (void)raft_->Step(std::move(m));
   steps.clear();
+  if (pending_stable_) {
+    const PendingStable ps = *pending_stable_;
+    pending_stable_.reset();
+    std::optional<EntryId> snap;
+    if (ps.snap_index != 0) snap = EntryId{ps.snap_term, ps.snap_index};
+    raft_->StorageAppended(ps.term, {ps.last_term, ps.last_index}, snap);
+  }
   // Last, as a MsgStorageApplyResp would be.
   if (pending_apply_) {
     const PendingApply apply = *pending_apply_;
