@@ -64,7 +64,7 @@ class MemoryStorage : public Storage {
   absl::Status Append(std::vector<Entry>&& entries);
 
  private:
-  // The *Locked methods require mu_ (shared for reads).
+  // The *Locked methods require mu_.
   uint64_t FirstIndexLocked() const;
   uint64_t LastIndexLocked() const;
   template <typename Ents>
