@@ -32,3 +32,13 @@ set_tests_properties(sim.seeds.1-150 sim.seeds.151-300 PROPERTIES LABELS sim)
 # seed budget above would take them too long).
 add_test(NAME sim.seeds.short COMMAND craft-sim --seeds 12 --ticks 1000)
 set_tests_properties(sim.seeds.short PROPERTIES LABELS sim-short)
+
+# The planted bugs of scripts/mutants must still apply to the sources (a
+# patch that no longer applies fails scripts/mutants, which runs last and
+# takes minutes; this tells at once).
+find_program(CRAFT_GIT git)
+if(CRAFT_GIT)
+  add_test(NAME mutants.patches_apply
+    COMMAND sh -c "for p in tests/mutants/*.patch; do ${CRAFT_GIT} apply --check -p1 \"$p\" || exit 1; done"
+    WORKING_DIRECTORY "${PROJECT_SOURCE_DIR}")
+endif()
