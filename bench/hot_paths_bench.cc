@@ -8,34 +8,18 @@
 #include <string>
 #include <vector>
 
+#include "alloc_scope.h"
 #include "benchmark/benchmark.h"
 #include "craft/logger.h"
 #include "craft/memory_storage.h"
 #include "craft/raw_node.h"
 #include "craft/tracker/inflights.h"
 #include "log/raft_log.h"
-#include "workload/alloc_counter.h"
 
 namespace craft {
 namespace {
 
-using workload::AllocStats;
-
-// Counts the allocations made while the benchmark loop runs.
-class AllocCounter {
- public:
-  explicit AllocCounter(benchmark::State& state)
-      : state_(state), start_(AllocStats::Now().allocs) {}
-  ~AllocCounter() {
-    state_.counters["allocs_per_op"] = benchmark::Counter(
-        static_cast<double>(AllocStats::Now().allocs - start_),
-        benchmark::Counter::kAvgIterations);
-  }
-
- private:
-  benchmark::State& state_;
-  const uint64_t start_;
-};
+using bench::AllocCounter;
 
 class DropLogger : public Logger {
  public:

@@ -5,6 +5,7 @@
 #include <optional>
 #include <vector>
 
+#include "alloc_scope.h"
 #include "benchmark/benchmark.h"
 #include "craft/quorum/joint.h"
 #include "craft/quorum/majority.h"
@@ -23,6 +24,7 @@ void BM_MajorityCommittedIndex(benchmark::State& state) {
   auto lookup = [&](uint64_t id) -> std::optional<uint64_t> {
     return acked[id];
   };
+  bench::AllocCounter allocs(state);
   for (auto _ : state) {
     benchmark::DoNotOptimize(cfg.CommittedIndex(lookup));
   }
@@ -32,6 +34,7 @@ BENCHMARK(BM_MajorityCommittedIndex)->Arg(1)->Arg(3)->Arg(5)->Arg(7)->Arg(9);
 void BM_JointCommittedIndex(benchmark::State& state) {
   quorum::JointConfig cfg({1, 2, 3, 4, 5}, {1, 2, 3, 6, 7});
   auto lookup = [](uint64_t id) -> std::optional<uint64_t> { return 100 + id; };
+  bench::AllocCounter allocs(state);
   for (auto _ : state) {
     benchmark::DoNotOptimize(cfg.CommittedIndex(lookup));
   }
