@@ -164,6 +164,14 @@ class RawNode {
   bool ApplyUnstableEntries() const;
   bool NeedStorageAppendRespMsg(const Ready& rd) const;
   Message NewStorageAppendRespMsg(const Ready& rd) const;
+  // The durable state a Ready vouches for once persisted: what the storage
+  // acknowledgement (MsgStorageAppendResp, or Advance) reports.
+  struct PendingStable {
+    uint64_t term = 0;
+    uint64_t last_term = 0, last_index = 0;  // index 0: no entries
+    uint64_t snap_term = 0, snap_index = 0;  // index 0: no snapshot
+  };
+  PendingStable StableState(const Ready& rd) const;
 
   std::unique_ptr<Raft> raft_;
   SoftState prev_soft_state_;
@@ -184,11 +192,6 @@ class RawNode {
   std::optional<PendingApply> pending_apply_;
   // The durable state the Ready handed out vouches for, reported on Advance
   // (see Raft::StorageAppended).
-  struct PendingStable {
-    uint64_t term = 0;
-    uint64_t last_term = 0, last_index = 0;  // index 0: no entries
-    uint64_t snap_term = 0, snap_index = 0;  // index 0: no snapshot
-  };
   std::optional<PendingStable> pending_stable_;
 };
 

@@ -215,21 +215,34 @@ bool RawNode::NeedStorageAppendRespMsg(const Ready& rd) const {
          !IsEmptySnapshot(rd.snapshot);
 }
 
-Message RawNode::NewStorageAppendRespMsg(const Ready& rd) const {
-  Message m =
-      NewMessage(raftpb::MsgStorageAppendResp, raft_->id(), kLocalAppendThread);
-  // The term guards against an ABA race: if the term changes before this
-  // response returns, entries it acknowledges may have been overwritten in
-  // the unstable log and written again, so the response is ignored.
-  m.set_term(raft_->term());
+RawNode::PendingStable RawNode::StableState(const Ready& rd) const {
+  PendingStable s;
+  // The term guards against an ABA race: if the term changes before the
+  // acknowledgement returns, entries it acknowledges may have been
+  // overwritten in the unstable log and written again, so it is ignored.
+  s.term = raft_->term();
   const RaftLog& log = raft_->raft_log();
   if (log.HasNextOrInProgressUnstableEnts()) {
     // Acknowledge the whole unstable log, not only this Ready's entries, so
-    // that a later response can stabilize entries whose own response was
+    // that a later acknowledgement can stabilize entries whose own was
     // ignored after a term change.
     const EntryId last = log.LastEntryId();
-    m.set_index(last.index);
-    m.set_log_term(last.term);
+    s.last_term = last.term;
+    s.last_index = last.index;
+  }
+  s.snap_term = rd.snapshot.metadata().term();
+  s.snap_index = rd.snapshot.metadata().index();
+  return s;
+}
+
+Message RawNode::NewStorageAppendRespMsg(const Ready& rd) const {
+  const PendingStable s = StableState(rd);
+  Message m =
+      NewMessage(raftpb::MsgStorageAppendResp, raft_->id(), kLocalAppendThread);
+  m.set_term(s.term);
+  if (s.last_index != 0) {
+    m.set_index(s.last_index);
+    m.set_log_term(s.last_term);
   }
   if (!IsEmptySnapshot(rd.snapshot)) *m.mutable_snapshot() = rd.snapshot;
   return m;
@@ -330,19 +343,9 @@ Ready RawNode::GetReady() {
       }
     }
     if (NeedStorageAppendRespMsg(rd)) {
-      // What the MsgStorageAppendResp would say (NewStorageAppendRespMsg),
-      // reported straight to the node on Advance.
-      const RaftLog& l = r.raft_log();
-      PendingStable ps;
-      ps.term = r.term();
-      if (l.HasNextOrInProgressUnstableEnts()) {
-        const EntryId last = l.LastEntryId();
-        ps.last_term = last.term;
-        ps.last_index = last.index;
-      }
-      ps.snap_term = rd.snapshot.metadata().term();
-      ps.snap_index = rd.snapshot.metadata().index();
-      pending_stable_ = ps;
+      // What the MsgStorageAppendResp would say, reported straight to the
+      // node on Advance.
+      pending_stable_ = StableState(rd);
     }
     if (!rd.committed_entries.empty()) {
       pending_apply_ =

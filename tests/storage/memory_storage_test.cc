@@ -84,6 +84,19 @@ TEST(MemoryStorageTest, EntriesRangesAndBudgets) {
             absl::StatusCode::kInvalidArgument);
 }
 
+// The appending form adds to what the caller's vector holds, and leaves it
+// untouched on error.
+TEST(MemoryStorageTest, EntriesAppendToTheCallersVector) {
+  MemoryStorage s;
+  Fill(s);
+  std::vector<Entry> out = Entries({{1, 1}});
+  ASSERT_TRUE(s.Entries(4, 6, kNoLimit, &out).ok());
+  EXPECT_EQ(Ids(out), (IdList{{1, 1}, {4, 4}, {5, 5}}));
+  EXPECT_TRUE(IsCompacted(s.Entries(2, 6, kNoLimit, &out)));
+  EXPECT_TRUE(IsEntryUnavailable(s.Entries(4, 9, kNoLimit, &out)));
+  EXPECT_EQ(out.size(), 3u);
+}
+
 TEST(MemoryStorageTest, Compact) {
   struct Case {
     uint64_t index;

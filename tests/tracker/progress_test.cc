@@ -1,5 +1,8 @@
 #include "craft/tracker/progress.h"
 
+#include <stdexcept>
+#include <vector>
+
 #include "gtest/gtest.h"
 
 namespace craft::tracker {
@@ -59,6 +62,20 @@ TEST(ProgressTest, MapString) {
             "1: StateProbe match=4 next=5\n"
             "3: StateProbe match=0 next=5\n");
   EXPECT_EQ(ProgressMapString(ProgressMap()), "");
+}
+
+TEST(ProgressTest, MapKeepsIdsSortedAndUnique) {
+  ProgressMap m;
+  for (uint64_t id : {5, 2, 9, 2}) m.insert_or_assign(id, NewProgress(id, 10));
+  std::vector<uint64_t> ids;
+  for (const auto& [id, pr] : m) ids.push_back(id);
+  EXPECT_EQ(ids, (std::vector<uint64_t>{2, 5, 9}));
+  EXPECT_EQ(m.at(2).match(), 2u) << "the second insert replaced the first";
+  EXPECT_EQ(m.erase(5), 1u);
+  EXPECT_EQ(m.erase(5), 0u);
+  EXPECT_FALSE(m.contains(5));
+  EXPECT_EQ(m.find(7), m.end());
+  EXPECT_THROW(m.at(7), std::out_of_range);
 }
 
 TEST(ProgressTest, ResetStateClearsFlowControl) {
