@@ -1,6 +1,7 @@
 // The core's plain values: Payload sharing, Entry and Message presence and
 // sizes, and the conversion to and from the wire form.
 
+#include <random>
 #include <string>
 #include <thread>
 #include <vector>
@@ -67,6 +68,55 @@ TEST(EntryTest, EncodedSizeFollowsPresence) {
   e.set_data(absl::string_view());  // present and empty
   EXPECT_EQ(e.EncodedSize(), ToProto(e).ByteSizeLong());
   EXPECT_TRUE(ToProto(e).has_data());
+}
+
+TEST(EntryTest, EncodedSizeAtEveryVarintLength) {
+  // Each varint length boundary, for term and index, against protobuf's own
+  // count.
+  for (int bits = 0; bits <= 64; ++bits) {
+    for (int64_t delta : {-1, 0, 1}) {
+      const uint64_t base = bits == 64 ? 0 : uint64_t{1} << bits;
+      const uint64_t v = base + static_cast<uint64_t>(delta);
+      Entry e;
+      e.set_term(v);
+      e.set_index(~v);
+      e.set_type(raftpb::EntryConfChangeV2);
+      EXPECT_EQ(e.EncodedSize(), ToProto(e).ByteSizeLong()) << v;
+    }
+  }
+}
+
+TEST(EntryTest, EncodedSizeFollowsEverySetterAndClear) {
+  // The size is kept up to date by the setters: any sequence of them,
+  // overwriting fields of other lengths, must agree with protobuf.
+  std::mt19937_64 rng(11);
+  Entry e;
+  for (int step = 0; step < 2000; ++step) {
+    const uint64_t v = rng() >> (rng() % 64);
+    switch (rng() % 6) {
+      case 0:
+        e.set_term(v);
+        break;
+      case 1:
+        e.set_index(v);
+        break;
+      case 2:
+        e.set_type(static_cast<raftpb::EntryType>(v % 3));
+        break;
+      case 3:
+        e.set_data(std::string(v % 300, 'd'));
+        break;
+      case 4:
+        e.clear_term();
+        break;
+      case 5:
+        e.clear_data();
+        break;
+    }
+    ASSERT_EQ(e.EncodedSize(), ToProto(e).ByteSizeLong()) << "step " << step;
+    const Entry copy = e;
+    ASSERT_EQ(copy.EncodedSize(), e.EncodedSize());
+  }
 }
 
 TEST(MessageTest, CopiesAreDeepAndEntriesShareTheirPayloads) {

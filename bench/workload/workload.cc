@@ -86,7 +86,8 @@ absl::StatusOr<Member> NewMember(uint64_t id, int voters) {
   return m;
 }
 
-// Persists what a Ready asks to persist.
+// Persists what a Ready asks to persist. The entries move into the storage
+// (the Ready keeps its vector's capacity for Advance to recycle).
 absl::Status Persist(MemoryStorage& storage, Ready& rd) {
   if (!IsEmptyHardState(rd.hard_state)) {
     if (absl::Status s = storage.SetHardState(rd.hard_state); !s.ok()) {
@@ -99,7 +100,7 @@ absl::Status Persist(MemoryStorage& storage, Ready& rd) {
       return s;
     }
   }
-  return storage.Append(rd.entries);
+  return storage.Append(std::move(rd.entries));
 }
 
 // The throughput workload's cluster.

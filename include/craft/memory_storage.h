@@ -61,6 +61,8 @@ class MemoryStorage : public Storage {
   // what the leader overwrote); entries already compacted are skipped.
   // InvalidArgument if they would leave a gap after the last index.
   absl::Status Append(absl::Span<const Entry> entries);
+  // Moves the entries in instead of copying them (no reference count is
+  // touched); `entries` keeps its capacity, its elements are left empty.
   absl::Status Append(std::vector<Entry>&& entries);
 
  private:

@@ -65,25 +65,30 @@ void Unstable::Restore(raftpb::Snapshot s) {
   snapshot_in_progress_ = false;
 }
 
+void Unstable::MoveAppend(absl::Span<Entry> ents) {
+  entries_.insert(entries_.end(), std::make_move_iterator(ents.begin()),
+                  std::make_move_iterator(ents.end()));
+}
+
 void Unstable::TruncateAndAppend(absl::Span<Entry> ents) {
   if (ents.empty()) return;
   const uint64_t from = ents.front().index();
   if (from == offset_ + entries_.size()) {
     // The common case: the new entries directly follow.
-    std::move(ents.begin(), ents.end(), std::back_inserter(entries_));
+    MoveAppend(ents);
   } else if (from <= offset_) {
     // Everything unstable is replaced, including what is being written; the
     // stale write's acknowledgement will not match and be ignored.
     logger_->Infof("replace the unstable entries from index %d", from);
     entries_.clear();
-    std::move(ents.begin(), ents.end(), std::back_inserter(entries_));
+    MoveAppend(ents);
     offset_ = from;
     offset_in_progress_ = offset_;
   } else {
     // Keep [offset_, from), then append.
     logger_->Infof("truncate the unstable entries before index %d", from);
     entries_.resize(from - offset_);
-    std::move(ents.begin(), ents.end(), std::back_inserter(entries_));
+    MoveAppend(ents);
     offset_in_progress_ = std::min(offset_in_progress_, from);
   }
 }

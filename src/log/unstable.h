@@ -87,6 +87,9 @@ class Unstable {
   const std::vector<Entry>& entries() const { return entries_; }
 
  private:
+  // Appends `ents`, moved, after the last entry.
+  void MoveAppend(absl::Span<Entry> ents);
+
   std::optional<raftpb::Snapshot> snapshot_;
   // entries_[k] has index offset_ + k.
   std::vector<Entry> entries_;

@@ -286,6 +286,9 @@ void Raft::Send(Message&& m) {
 bool Raft::MaybeSendAppend(uint64_t to, bool send_if_empty) {
   Progress* pr = trk_.GetProgress(to);
   if (pr == nullptr || pr->IsPaused()) return false;
+  // Caught up: nothing to send (and the term of next - 1, the last index,
+  // is always known, so this is never a snapshot case).
+  if (!send_if_empty && pr->next() > log_.LastIndex()) return false;
 
   const uint64_t prev_index = pr->next() - 1;
   absl::StatusOr<uint64_t> prev_term = log_.Term(prev_index);

@@ -146,7 +146,8 @@ absl::Status MemoryStorage::AppendLocked(Ents&& entries) {
   ents_.resize(start - ents_[0].index());
   auto from = entries.begin() + skip;
   if constexpr (std::is_rvalue_reference_v<Ents&&>) {
-    std::move(from, entries.end(), std::back_inserter(ents_));
+    ents_.insert(ents_.end(), std::make_move_iterator(from),
+                 std::make_move_iterator(entries.end()));
   } else {
     ents_.insert(ents_.end(), from, entries.end());
   }
@@ -154,11 +155,14 @@ absl::Status MemoryStorage::AppendLocked(Ents&& entries) {
 }
 
 absl::Status MemoryStorage::Append(absl::Span<const Entry> entries) {
+  // Most Readys carry no entries: no lock for them.
+  if (entries.empty()) return absl::OkStatus();
   std::lock_guard<std::mutex> lock(mu_);
   return AppendLocked(entries);
 }
 
 absl::Status MemoryStorage::Append(std::vector<Entry>&& entries) {
+  if (entries.empty()) return absl::OkStatus();
   std::lock_guard<std::mutex> lock(mu_);
   return AppendLocked(std::move(entries));
 }

@@ -1,8 +1,10 @@
 #include "craft/tracker/tracker.h"
 
+#include <algorithm>
 #include <optional>
 #include <utility>
 
+#include "absl/container/fixed_array.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 
@@ -46,13 +48,31 @@ raftpb::ConfState ProgressTracker::ConfState() const {
   return cs;
 }
 
+namespace {
+
+// The committed index of one majority half: its voters' match indexes,
+// found by walking the two sorted id lists side by side.
+uint64_t HalfCommitted(const quorum::MajorityConfig& voters,
+                       const ProgressMap& progress) {
+  absl::FixedArray<uint64_t, 7> acked(voters.size());
+  auto pr = progress.begin();
+  size_t i = 0;
+  for (uint64_t id : voters) {
+    while (pr != progress.end() && pr->first < id) ++pr;
+    acked[i++] =
+        pr != progress.end() && pr->first == id ? pr->second.match() : 0;
+  }
+  return quorum::MajorityConfig::CommittedIndex(absl::MakeSpan(acked));
+}
+
+}  // namespace
+
 uint64_t ProgressTracker::Committed() const {
-  return config_.voters.CommittedIndex(
-      [this](uint64_t id) -> std::optional<uint64_t> {
-        auto it = progress_.find(id);
-        if (it == progress_.end()) return std::nullopt;
-        return it->second.match();
-      });
+  // The same as config_.voters.CommittedIndex over the match indexes,
+  // without a lookup per voter: it runs on every acknowledgement.
+  const uint64_t in = HalfCommitted(config_.voters.incoming(), progress_);
+  if (!config_.voters.IsJoint()) return in;
+  return std::min(in, HalfCommitted(config_.voters.outgoing(), progress_));
 }
 
 void ProgressTracker::Visit(

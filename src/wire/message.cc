@@ -1,28 +1,8 @@
 #include "craft/message.h"
 
 #include "craft/entry.h"
-#include "google/protobuf/io/coded_stream.h"
 
 namespace craft {
-namespace {
-
-// The size of a varint field with a one-byte tag (every field number of
-// raftpb.Entry is below 16).
-uint64_t VarintField(uint64_t v) {
-  return 1 + google::protobuf::io::CodedOutputStream::VarintSize64(v);
-}
-
-}  // namespace
-
-uint64_t Entry::EncodedSize() const {
-  uint64_t n = 0;
-  if (has_term()) n += VarintField(term_);
-  if (has_index()) n += VarintField(index_);
-  // Enums encode as sign-extended varints.
-  if (has_type()) n += VarintField(static_cast<uint64_t>(int64_t{type_}));
-  if (has_data()) n += VarintField(data_.size()) + data_.size();
-  return n;
-}
 
 Message::Message(const Message& other)
     : to_(other.to_),

@@ -69,6 +69,26 @@ TEST(MajorityConfigTest, CommittedIndex) {
             0u);
 }
 
+TEST(MajorityConfigTest, CommittedIndexOfAckedIndexesIsTheLargestAMajorityHas) {
+  std::mt19937_64 rng(7);
+  for (size_t n = 1; n <= 11; ++n) {  // both the small and the general path
+    for (int round = 0; round < 200; ++round) {
+      std::vector<uint64_t> acked(n);
+      for (uint64_t& a : acked) a = rng() % 6;
+      // By definition: the largest index at least n/2 + 1 voters reached.
+      uint64_t want = 0;
+      for (uint64_t i = 0; i < 6; ++i) {
+        const size_t reached = static_cast<size_t>(std::count_if(
+            acked.begin(), acked.end(), [i](uint64_t a) { return a >= i; }));
+        if (reached >= n / 2 + 1) want = i;
+      }
+      EXPECT_EQ(MajorityConfig::CommittedIndex(absl::MakeSpan(acked)), want);
+    }
+  }
+  EXPECT_EQ(MajorityConfig::CommittedIndex(absl::Span<uint64_t>()),
+            kInfiniteIndex);
+}
+
 TEST(MajorityConfigTest, Describe) {
   EXPECT_EQ(MajorityConfig().Describe(Lookup({})), "<empty majority quorum>");
   // Example of INTERACTION.md 9.2.

@@ -52,6 +52,9 @@ class MajorityConfig {
   // empty config returns kInfiniteIndex. Does not allocate for up to seven
   // voters.
   uint64_t CommittedIndex(AckedIndexer acked) const;
+  // The same computed from the acknowledged indexes themselves, one per
+  // voter in any order (0 for an unknown one). Reorders `acked`.
+  static uint64_t CommittedIndex(absl::Span<uint64_t> acked);
 
   // VoteResult tells whether the votes so far win, lose, or leave the
   // election open. Votes of non-members are ignored. An empty config wins.
