@@ -5,6 +5,7 @@ target_link_libraries(craft_cluster PUBLIC craft GTest::gtest)
 craft_set_warnings(craft_cluster)
 
 craft_add_test(craft_raft_test SOURCES
+  raft/buffer_cache_test.cc
   raft/election_test.cc
   raft/replication_test.cc
   raft/membership_snapshot_test.cc
@@ -13,7 +14,7 @@ craft_add_test(craft_raft_test SOURCES
   raft/malformed_message_test.cc
   raft/hardening_test.cc
   raft/peer_input_test.cc)
-target_link_libraries(craft_raft_test PRIVATE craft_cluster)
+target_link_libraries(craft_raft_test PRIVATE craft_cluster Threads::Threads)
 
 # The thread-safe Node.
 craft_add_test(craft_node_test SOURCES node/node_test.cc)

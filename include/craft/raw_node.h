@@ -127,8 +127,10 @@ class RawNode {
   Ready GetReady();
 
   // Advance acknowledges that the last Ready was processed. Not used with
-  // asynchronous storage writes. Handing the Ready back lets the next
-  // GetReady reuse its buffers instead of allocating new ones.
+  // asynchronous storage writes. Handing the Ready back lets later Readys
+  // reuse its buffers instead of allocating new ones; they are kept in a
+  // small cache shared by the nodes of the calling thread, so an idle node
+  // holds none.
   void Advance();
   void Advance(Ready&& rd);
 
@@ -180,10 +182,6 @@ class RawNode {
   // self-addressed responses and the append acknowledgement, stepped in
   // order, then the application of its committed entries.
   std::vector<Message> steps_on_advance_;
-  // Scratch for the node's self-addressed responses (kept for its
-  // capacity), and the buffers of the last Ready handed back to Advance.
-  std::vector<Message> after_append_;
-  Ready spare_;
   struct PendingApply {
     uint64_t index;
     uint64_t size;

@@ -140,7 +140,7 @@ absl::Status RaftLog::NextCommittedEnts(bool allow_unstable,
 }
 
 absl::StatusOr<raftpb::Snapshot> RaftLog::Snapshot() const {
-  if (unstable_.snapshot()) return *unstable_.snapshot();
+  if (const raftpb::Snapshot* s = unstable_.snapshot()) return *s;
   return storage_->Snapshot();
 }
 

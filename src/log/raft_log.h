@@ -107,7 +107,7 @@ class RaftLog {
     return NextUnstableSnapshot() != nullptr;
   }
   bool HasNextOrInProgressSnapshot() const {
-    return unstable_.snapshot().has_value();
+    return unstable_.snapshot() != nullptr;
   }
 
   // Snapshot returns the pending snapshot, or the storage's.

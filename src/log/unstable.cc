@@ -14,7 +14,7 @@ absl::Span<const Entry> Unstable::NextEntries() const {
 
 const raftpb::Snapshot* Unstable::NextSnapshot() const {
   if (!snapshot_ || snapshot_in_progress_) return nullptr;
-  return &*snapshot_;
+  return snapshot_.get();
 }
 
 void Unstable::AcceptInProgress() {
@@ -61,7 +61,7 @@ void Unstable::Restore(raftpb::Snapshot s) {
   offset_ = s.metadata().index() + 1;
   offset_in_progress_ = offset_;
   entries_.clear();
-  snapshot_ = std::move(s);
+  snapshot_ = std::make_unique<raftpb::Snapshot>(std::move(s));
   snapshot_in_progress_ = false;
 }
 

@@ -11,6 +11,7 @@
 #define CRAFT_LOG_UNSTABLE_H_
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <vector>
 
@@ -83,14 +84,15 @@ class Unstable {
   uint64_t offset() const { return offset_; }
   uint64_t offset_in_progress() const { return offset_in_progress_; }
   bool snapshot_in_progress() const { return snapshot_in_progress_; }
-  const std::optional<raftpb::Snapshot>& snapshot() const { return snapshot_; }
+  // The unstable snapshot, or null.
+  const raftpb::Snapshot* snapshot() const { return snapshot_.get(); }
   const std::vector<Entry>& entries() const { return entries_; }
 
  private:
   // Appends `ents`, moved, after the last entry.
   void MoveAppend(absl::Span<Entry> ents);
 
-  std::optional<raftpb::Snapshot> snapshot_;
+  std::unique_ptr<raftpb::Snapshot> snapshot_;
   // entries_[k] has index offset_ + k.
   std::vector<Entry> entries_;
   uint64_t offset_;

@@ -156,7 +156,10 @@ Raft::Raft(const Config& c, RaftLog log, Logger* logger)
       disable_conf_change_validation_(c.disable_conf_change_validation),
       read_only_(c.read_only_option),
       // A lease lasts 3/4 of the election timeout (see LeaderLease).
-      lease_(std::max<int>(1, int64_t{c.election_tick} * 3 / 4)),
+      lease_(c.read_only_option == ReadOnlyOption::kLeaseBased
+                 ? std::make_unique<LeaderLease>(
+                       std::max<int>(1, int64_t{c.election_tick} * 3 / 4))
+                 : nullptr),
       check_quorum_(c.check_quorum),
       pre_vote_(c.pre_vote),
       heartbeat_timeout_(c.heartbeat_tick),
@@ -272,6 +275,7 @@ void Raft::Send(Message&& m) {
     // that must be durable before anyone hears of it (Raft thesis 3.8), so
     // they wait until the current unstable state has been persisted. This
     // includes rejections, which may also rest on unstable state.
+    BufferCache<Message>::Reserve(msgs_after_append_);
     msgs_after_append_.push_back(std::move(m));
   } else {
     if (m.to() == id_) {
@@ -279,6 +283,7 @@ void Raft::Send(Message&& m) {
                       TypeName(t));
       return;
     }
+    BufferCache<Message>::Reserve(msgs_);
     msgs_.push_back(std::move(m));
   }
 }
@@ -413,7 +418,7 @@ void Raft::BcastHeartbeat() {
 }
 
 void Raft::BcastReadHeartbeat(uint64_t seq) {
-  lease_.HeartbeatSent(seq);
+  if (lease_) lease_->HeartbeatSent(seq);
   // The leader acknowledges its own round; with no other voters needed
   // that may already confirm pending reads.
   for (PendingRead& rs : read_only_.RecvAck(id_, seq, trk_.config().voters)) {
@@ -431,7 +436,7 @@ void Raft::BcastHeartbeatWithCtx(const std::string& ctx) {
 void Raft::SendTimeoutNow(uint64_t to) {
   // The transferee campaigns at once, and its voters grant it whatever
   // they promised this leader.
-  lease_.Revoke();
+  if (lease_) lease_->Revoke();
   Send(NewMessage(raftpb::MsgTimeoutNow, to));
 }
 
@@ -519,7 +524,7 @@ bool Raft::AppendEntries(absl::Span<Entry> ents) {
                     new_last.status().message());
     return false;
   }
-  lease_.Appended(last + 1);
+  if (lease_) lease_->Appended(last + 1);
   // The leader acknowledges its own entries once they are durable, through
   // the same path as a follower's MsgAppResp.
   Message resp = NewMessage(raftpb::MsgAppResp, id_);
@@ -620,7 +625,7 @@ void Raft::BecomeLeader() {
   lead_ = id_;
   state_ = StateType::kLeader;
   lease_guard_on_start_ = false;
-  lease_.Reset();
+  if (lease_) lease_->Reset();
   // Reset gave the leader's own progress its last index; the leader is
   // trivially replicating to itself, and always recently active.
   if (Progress* pr = trk_.GetProgress(id_)) {
@@ -1172,7 +1177,7 @@ void Raft::StepLeaderAppResp(const Message& m, Progress& pr) {
     return;
   }
   if (m.from() != id_ && read_only_.option() == ReadOnlyOption::kLeaseBased) {
-    lease_.AckedEntries(m.from(), m.index());
+    if (lease_) lease_->AckedEntries(m.from(), m.index());
   }
   // Update on a higher match, or when the response can move a probing
   // follower that is already caught up back to replicating (a snapshot's
@@ -1240,7 +1245,7 @@ void Raft::StepLeaderHeartbeatResp(const Message& m, Progress& pr) {
   // A sequence number this leader never sent proves nothing.
   if (!seq || *seq > read_seq_) return;
   if (read_only_.option() == ReadOnlyOption::kLeaseBased) {
-    lease_.AckedHeartbeat(m.from(), *seq);
+    if (lease_) lease_->AckedHeartbeat(m.from(), *seq);
   }
   for (PendingRead& rs :
        read_only_.RecvAck(m.from(), *seq, trk_.config().voters)) {
@@ -1430,6 +1435,7 @@ absl::Status Raft::StepFollower(Message& m) {
             id_, m.from(), m.entries_size());
         return absl::OkStatus();
       }
+      BufferCache<ReadState>::Reserve(read_states_);
       read_states_.push_back(
           ReadState{m.index(), m.entries(0).data().ToString()});
       return absl::OkStatus();
@@ -1596,7 +1602,7 @@ void Raft::TickElection() {
 }
 
 void Raft::TickHeartbeat() {
-  lease_.Tick();
+  if (lease_) lease_->Tick();
   ++heartbeat_elapsed_;
   ++election_elapsed_;
   if (election_elapsed_ >= election_timeout_) {
@@ -1728,6 +1734,7 @@ bool Raft::CommittedEntryInCurrentTerm() const {
 
 void Raft::RespondToReadIndex(Message req, uint64_t read_index) {
   if (req.from() == kNone || req.from() == id_) {
+    BufferCache<ReadState>::Reserve(read_states_);
     read_states_.push_back(
         ReadState{read_index, req.entries(0).data().ToString()});
     return;
@@ -1751,7 +1758,7 @@ void Raft::SendReadIndexResponse(Message m) {
   // confirms its leadership with a heartbeat round that starts after the
   // request arrived.
   if (read_only_.option() == ReadOnlyOption::kLeaseBased &&
-      lease_.Valid(trk_.config().voters, id_)) {
+      lease_->Valid(trk_.config().voters, id_)) {
     RespondToReadIndex(std::move(m), log_.committed());
     return;
   }

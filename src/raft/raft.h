@@ -22,6 +22,7 @@
 #include "craft/state.h"
 #include "craft/tracker/tracker.h"
 #include "log/raft_log.h"
+#include "raft/buffer_cache.h"
 #include "raft/lease.h"
 #include "raft/read_only.h"
 
@@ -106,11 +107,17 @@ class Raft {
   // control allows), or the commit index if it does not know it yet. RawNode
   // calls it before taking the messages.
   void FlushAppends();
-  void TakeMessages(std::vector<Message>* out) { msgs_.swap(*out); }
-  void TakeMessagesAfterAppend(std::vector<Message>* out) {
-    msgs_after_append_.swap(*out);
+  // Move the queued items to the end of `out`; the queues keep no buffer
+  // (see buffer_cache.h).
+  void TakeMessages(std::vector<Message>* out) {
+    BufferCache<Message>::MoveInto(msgs_, out);
   }
-  void TakeReadStates(std::vector<ReadState>* out) { read_states_.swap(*out); }
+  void TakeMessagesAfterAppend(std::vector<Message>* out) {
+    BufferCache<Message>::MoveInto(msgs_after_append_, out);
+  }
+  void TakeReadStates(std::vector<ReadState>* out) {
+    BufferCache<ReadState>::MoveInto(read_states_, out);
+  }
 
  private:
   enum class CampaignType { kPreElection, kElection, kTransfer };
@@ -223,8 +230,9 @@ class Raft {
   // Sequence numbers of ReadIndex requests (and, with lease-based reads, of
   // every heartbeat round); never reused, even across terms.
   uint64_t read_seq_ = 0;
-  // With lease-based reads: when this leader may answer from its lease.
-  LeaderLease lease_;
+  // With lease-based reads (null otherwise): when this leader may answer
+  // from its lease.
+  const std::unique_ptr<LeaderLease> lease_;
   // With lease-based reads, a node that restarts with a term may have
   // promised a leader not to vote for an election timeout: it keeps that
   // promise for its first election timeout.

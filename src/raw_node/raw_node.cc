@@ -7,6 +7,7 @@
 #include "craft/confchange/conversions.h"
 #include "craft/describe.h"
 #include "craft/errors.h"
+#include "raft/buffer_cache.h"
 #include "raft/messages.h"
 #include "raft/raft.h"
 
@@ -252,15 +253,18 @@ Ready RawNode::GetReady() {
   Raft& r = *raft_;
   r.FlushAppends();
   RaftLog& log = r.mutable_raft_log();
-  // The buffers of a Ready handed back to Advance, capacity and all.
+  // The Ready's lists come from the thread's BufferCache; Advance(Ready&&)
+  // gives them back.
   Ready rd;
-  rd.entries.swap(spare_.entries);
-  rd.committed_entries.swap(spare_.committed_entries);
-  rd.messages.swap(spare_.messages);
-  rd.read_states.swap(spare_.read_states);
   absl::Span<const Entry> unstable = log.NextUnstableEnts();
-  rd.entries.assign(unstable.begin(), unstable.end());
+  if (!unstable.empty()) {
+    rd.entries = BufferCache<Entry>::Take();
+    rd.entries.assign(unstable.begin(), unstable.end());
+  }
   uint64_t committed_size = 0;
+  if (log.HasNextCommittedEnts(ApplyUnstableEntries())) {
+    rd.committed_entries = BufferCache<Entry>::Take();
+  }
   if (absl::Status s =
           log.NextCommittedEnts(ApplyUnstableEntries(), &rd.committed_entries);
       s.ok()) {
@@ -285,7 +289,7 @@ Ready RawNode::GetReady() {
 
   // Handing out the Ready empties the message queues.
   r.TakeMessages(&rd.messages);
-  std::vector<Message>& after_append = after_append_;
+  std::vector<Message> after_append;
   r.TakeMessagesAfterAppend(&after_append);
 
   if (r.async_storage_writes()) {
@@ -311,6 +315,7 @@ Ready RawNode::GetReady() {
       if (NeedStorageAppendRespMsg(rd)) {
         *m.add_responses() = NewStorageAppendRespMsg(rd);
       }
+      BufferCache<Message>::Reserve(rd.messages);
       rd.messages.push_back(std::move(m));
     }
     if (!rd.committed_entries.empty()) {
@@ -323,6 +328,7 @@ Ready RawNode::GetReady() {
       resp.set_term(0);  // applying committed entries is term-independent
       *resp.mutable_entries() = m.entries();
       *m.add_responses() = std::move(resp);
+      BufferCache<Message>::Reserve(rd.messages);
       rd.messages.push_back(std::move(m));
     }
   } else {
@@ -336,11 +342,10 @@ Ready RawNode::GetReady() {
     // contract has the application persist before it sends. Those addressed
     // to this node are stepped on Advance instead.
     for (Message& m : after_append) {
-      if (m.to() == r.id()) {
-        steps_on_advance_.push_back(std::move(m));
-      } else {
-        rd.messages.push_back(std::move(m));
-      }
+      std::vector<Message>& to =
+          m.to() == r.id() ? steps_on_advance_ : rd.messages;
+      BufferCache<Message>::Reserve(to);
+      to.push_back(std::move(m));
     }
     if (NeedStorageAppendRespMsg(rd)) {
       // What the MsgStorageAppendResp would say, reported straight to the
@@ -354,7 +359,7 @@ Ready RawNode::GetReady() {
     }
   }
 
-  after_append.clear();
+  BufferCache<Message>::Give(after_append);
   log.AcceptUnstable();
   if (!rd.committed_entries.empty()) {
     log.AcceptApplying(rd.committed_entries.back().index(), committed_size,
@@ -364,14 +369,10 @@ Ready RawNode::GetReady() {
 }
 
 void RawNode::Advance(Ready&& rd) {
-  rd.entries.clear();
-  rd.committed_entries.clear();
-  rd.messages.clear();
-  rd.read_states.clear();
-  spare_.entries.swap(rd.entries);
-  spare_.committed_entries.swap(rd.committed_entries);
-  spare_.messages.swap(rd.messages);
-  spare_.read_states.swap(rd.read_states);
+  BufferCache<Entry>::Give(rd.entries);
+  BufferCache<Entry>::Give(rd.committed_entries);
+  BufferCache<Message>::Give(rd.messages);
+  BufferCache<ReadState>::Give(rd.read_states);
   Advance();
 }
 
@@ -381,10 +382,10 @@ void RawNode::Advance() {
         "Advance must not be called when using AsyncStorageWrites");
     return;
   }
-  std::vector<Message>& steps = after_append_;
-  steps.swap(steps_on_advance_);
+  std::vector<Message> steps = std::move(steps_on_advance_);
+  steps_on_advance_ = std::vector<Message>();
   for (Message& m : steps) (void)raft_->Step(std::move(m));
-  steps.clear();
+  BufferCache<Message>::Give(steps);
   if (pending_stable_) {
     const PendingStable ps = *pending_stable_;
     pending_stable_.reset();

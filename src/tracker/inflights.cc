@@ -6,7 +6,7 @@ namespace craft::tracker {
 
 bool Inflights::Add(uint64_t index, uint64_t bytes) {
   if (Full()) return false;
-  size_t next = start_ + count_;
+  size_t next = size_t{start_} + count_;
   if (next >= size_) next -= size_;
   // Before the buffer reaches size_ slots the window never wraps (start_
   // returns to 0 whenever the window empties, and the buffer grows before
@@ -20,14 +20,14 @@ bool Inflights::Add(uint64_t index, uint64_t bytes) {
 
 void Inflights::Grow() {
   size_t new_size = std::max<size_t>(1, buffer_.size() * 2);
-  new_size = std::min(new_size, size_);
+  new_size = std::min<size_t>(new_size, size_);
   buffer_.resize(new_size);
 }
 
 void Inflights::FreeLE(uint64_t to) {
   if (count_ == 0 || to < buffer_[start_].index) return;
-  size_t idx = start_;
-  size_t freed = 0;
+  uint32_t idx = start_;
+  uint32_t freed = 0;
   uint64_t freed_bytes = 0;
   while (freed < count_ && buffer_[idx].index <= to) {
     freed_bytes += buffer_[idx].bytes;

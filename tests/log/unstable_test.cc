@@ -67,7 +67,7 @@ TEST_F(UnstableTest, RestoreReplacesEverything) {
   EXPECT_EQ(u.offset(), 7u);
   EXPECT_EQ(u.offset_in_progress(), 7u);
   EXPECT_TRUE(u.entries().empty());
-  ASSERT_TRUE(u.snapshot().has_value());
+  ASSERT_NE(u.snapshot(), nullptr);
   EXPECT_EQ(u.snapshot()->metadata().index(), 6u);
   EXPECT_FALSE(u.snapshot_in_progress());
 }
@@ -138,9 +138,9 @@ TEST_F(UnstableTest, StableSnapTo) {
   Unstable u = Make(5, {}, SnapshotAt(4, 1));
   u.AcceptInProgress();
   u.StableSnapTo(3);
-  EXPECT_TRUE(u.snapshot().has_value()) << "another index: ignored";
+  EXPECT_NE(u.snapshot(), nullptr) << "another index: ignored";
   u.StableSnapTo(4);
-  EXPECT_FALSE(u.snapshot().has_value());
+  EXPECT_EQ(u.snapshot(), nullptr);
   EXPECT_FALSE(u.snapshot_in_progress());
 }
 

@@ -15,10 +15,11 @@
 namespace craft::quorum {
 
 // A set of voter ids, kept sorted so that iteration is in ascending order.
-// Sets of up to seven voters live inline: copying one does not allocate.
+// Sets of up to three voters live inline (every group holds two sets, and
+// most groups have three voters); larger ones take one allocation.
 class MajorityConfig {
  public:
-  using const_iterator = absl::InlinedVector<uint64_t, 7>::const_iterator;
+  using const_iterator = absl::InlinedVector<uint64_t, 3>::const_iterator;
 
   MajorityConfig() = default;
   MajorityConfig(std::initializer_list<uint64_t> ids);
@@ -66,7 +67,7 @@ class MajorityConfig {
 
  private:
   // Sorted ascending, no duplicates.
-  absl::InlinedVector<uint64_t, 7> ids_;
+  absl::InlinedVector<uint64_t, 3> ids_;
 };
 
 }  // namespace craft::quorum

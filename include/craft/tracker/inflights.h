@@ -17,8 +17,9 @@ class Inflights {
  public:
   // `size` bounds the number of messages; `max_bytes` bounds their total
   // payload, 0 meaning no byte limit.
+  // (`size` comes from Config::max_inflight_msgs, an int.)
   Inflights(size_t size, uint64_t max_bytes)
-      : size_(size), max_bytes_(max_bytes) {}
+      : size_(static_cast<uint32_t>(size)), max_bytes_(max_bytes) {}
 
   // Add records a message whose last entry has `index`, carrying `bytes`
   // payload bytes. Indexes must be added in increasing order. Adding to a
@@ -59,10 +60,11 @@ class Inflights {
 
   // The slot of the oldest message; messages occupy count_ consecutive slots
   // from start_, wrapping at size_.
-  size_t start_ = 0;
-  size_t count_ = 0;
+  // (32-bit counters: every Progress holds one.)
+  uint32_t start_ = 0;
+  uint32_t count_ = 0;
+  uint32_t size_;
   uint64_t bytes_ = 0;
-  size_t size_;
   uint64_t max_bytes_;
   // Grows up to size_ slots; a slot is in use only inside the window.
   std::vector<Inflight> buffer_;

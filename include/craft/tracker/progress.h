@@ -115,14 +115,15 @@ class Progress {
   void set_is_learner(bool is_learner) { is_learner_ = is_learner; }
 
  private:
+  // (Ordered to pack: every member of every group has one.)
   uint64_t match_;
   uint64_t next_;
   uint64_t sent_commit_ = 0;
-  ProgressState state_ = ProgressState::kProbe;
   uint64_t pending_snapshot_ = 0;
+  Inflights inflights_;
+  ProgressState state_ = ProgressState::kProbe;
   bool recent_active_ = false;
   bool msg_app_flow_paused_ = false;
-  Inflights inflights_;
   bool is_learner_;
 };
 

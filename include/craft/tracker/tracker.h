@@ -94,7 +94,7 @@ class ProgressTracker {
   std::vector<uint64_t> LearnerNodes() const;
 
   // ResetVotes starts a new election.
-  void ResetVotes() { votes_.clear(); }
+  void ResetVotes() { votes_ = quorum::VoteMap(); }  // frees the table
   // RecordVote records `id`'s vote; only its first vote counts.
   void RecordVote(uint64_t id, bool granted) {
     votes_.try_emplace(id, granted);

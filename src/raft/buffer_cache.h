@@ -1,0 +1,97 @@
+// BufferCache keeps emptied vectors (of messages, entries, read states) for
+// reuse by every node of the calling thread.
+//
+// A node's output queues and a Ready's lists are vectors. Reusing them
+// makes the steady state allocation-free; keeping them per node would cost
+// an idle node their capacity for as long as it idles, which adds up with
+// thousands of mostly idle groups per process. So the node holds a buffer
+// only while it has something in it: it takes one from this cache when it
+// queues its first item, hands it out in a Ready, and Advance gives it back.
+// With many groups on one thread they share a handful of buffers.
+//
+// The cache is thread-local and bounded (a few buffers of bounded
+// capacity), so a buffer taken on one thread and given back on another just
+// moves between the caches.
+
+#ifndef CRAFT_RAFT_BUFFER_CACHE_H_
+#define CRAFT_RAFT_BUFFER_CACHE_H_
+
+#include <cstddef>
+#include <utility>
+#include <vector>
+
+namespace craft {
+
+template <typename T>
+class BufferCache {
+ public:
+  // An empty vector, with capacity if the cache had one.
+  static std::vector<T> Take() {
+    Cache* c = Get();
+    if (c == nullptr || c->count == 0) return {};
+    return std::move(c->free[--c->count]);
+  }
+
+  // Makes sure `v` has room for a few items, taking a cached buffer (or
+  // allocating one) when it has no capacity yet: a node's output rarely
+  // holds a single item, and growing one by one would allocate each time.
+  static void Reserve(std::vector<T>& v) {
+    if (v.capacity() != 0) return;
+    v = Take();
+    if (v.capacity() < kMinCapacity) v.reserve(kMinCapacity);
+  }
+
+  // Moves every item of `from` to the end of `*to`, leaving `from` empty
+  // without capacity (its buffer goes to whichever of the two needs it).
+  static void MoveInto(std::vector<T>& from, std::vector<T>* to) {
+    if (to->empty()) {
+      Give(*to);
+      to->swap(from);
+      return;
+    }
+    for (T& x : from) to->push_back(std::move(x));
+    Give(from);
+  }
+
+  // Empties `v` and keeps its buffer for reuse, unless the cache is full or
+  // the buffer grew beyond kMaxCapacity (a burst should not be hoarded).
+  // `v` is left empty without capacity either way.
+  static void Give(std::vector<T>& v) {
+    std::vector<T> buffer = std::move(v);
+    v = std::vector<T>();
+    buffer.clear();
+    Cache* c = Get();
+    if (c == nullptr || buffer.capacity() == 0 ||
+        buffer.capacity() > kMaxCapacity || c->count == kMaxBuffers) {
+      return;  // freed here
+    }
+    c->free[c->count++] = std::move(buffer);
+  }
+
+ private:
+  static constexpr size_t kMinCapacity = 2;
+  static constexpr size_t kMaxBuffers = 8;
+  static constexpr size_t kMaxCapacity = 4096;
+
+  struct Cache {
+    std::vector<T> free[kMaxBuffers];
+    size_t count = 0;
+    ~Cache() { Alive() = false; }
+  };
+
+  // The thread's cache, or null once it was destroyed at thread exit (a
+  // node destroyed after it frees its buffers instead).
+  static Cache* Get() {
+    if (!Alive()) return nullptr;
+    thread_local Cache cache;
+    return &cache;
+  }
+  static bool& Alive() {
+    thread_local bool alive = true;
+    return alive;
+  }
+};
+
+}  // namespace craft
+
+#endif  // CRAFT_RAFT_BUFFER_CACHE_H_
