@@ -15,6 +15,7 @@
 #include "craft/raw_node.h"
 #include "craft/tracker/inflights.h"
 #include "log/raft_log.h"
+#include "raft/messages.h"
 
 namespace craft {
 namespace {
@@ -111,10 +112,7 @@ void BM_FollowerStepMsgApp(benchmark::State& state) {
   sent.reserve(8);
   AllocCounter allocs(state);
   for (auto _ : state) {
-    Message m;
-    m.set_type(raftpb::MsgApp);
-    m.set_from(1);
-    m.set_to(2);
+    Message m = NewMessage(raftpb::MsgApp, /*to=*/2, /*from=*/1);
     m.set_term(2);
     m.set_log_term(index == 1 ? 1 : 2);
     m.set_index(index);
@@ -137,10 +135,7 @@ void BM_LeaderStepMsgAppResp(benchmark::State& state) {
   std::vector<Message> sent;
   HandleReady(*n, storage, &sent);
   for (uint64_t f : {2, 3}) {
-    Message v;
-    v.set_type(raftpb::MsgVoteResp);
-    v.set_from(f);
-    v.set_to(1);
+    Message v = NewMessage(raftpb::MsgVoteResp, /*to=*/1, /*from=*/f);
     v.set_term(term);
     (void)n->Step(std::move(v));
   }
@@ -158,10 +153,7 @@ void BM_LeaderStepMsgAppResp(benchmark::State& state) {
     HandleReady(*n, storage, &sent);
     ++index;
     for (uint64_t f : {2, 3}) {
-      Message r;
-      r.set_type(raftpb::MsgAppResp);
-      r.set_from(f);
-      r.set_to(1);
+      Message r = NewMessage(raftpb::MsgAppResp, /*to=*/1, /*from=*/f);
       r.set_term(term);
       r.set_index(index);
       (void)n->Step(std::move(r));
@@ -182,10 +174,7 @@ void BM_IdleTickReadyAdvance(benchmark::State& state) {
     n->Tick();
     if (n->HasReady()) HandleReady(*n, storage, nullptr);
     // Heard from a leader now and then: it never campaigns.
-    Message hb;
-    hb.set_type(raftpb::MsgHeartbeat);
-    hb.set_from(1);
-    hb.set_to(2);
+    Message hb = NewMessage(raftpb::MsgHeartbeat, /*to=*/2, /*from=*/1);
     hb.set_term(2);
     (void)n->Step(std::move(hb));
     if (n->HasReady()) HandleReady(*n, storage, nullptr);

@@ -264,14 +264,14 @@ Ready RawNode::GetReady() {
   uint64_t committed_size = 0;
   if (log.HasNextCommittedEnts(ApplyUnstableEntries())) {
     rd.committed_entries = BufferCache<Entry>::Take();
-  }
-  if (absl::Status s =
-          log.NextCommittedEnts(ApplyUnstableEntries(), &rd.committed_entries);
-      s.ok()) {
-    committed_size = EntriesSize(rd.committed_entries);
-  } else {
-    r.logger().Errorf("%x cannot read committed entries: %s", r.id(),
-                      s.message());
+    if (absl::Status s = log.NextCommittedEnts(ApplyUnstableEntries(),
+                                               &rd.committed_entries);
+        s.ok()) {
+      committed_size = EntriesSize(rd.committed_entries);
+    } else {
+      r.logger().Errorf("%x cannot read committed entries: %s", r.id(),
+                        s.message());
+    }
   }
   if (SoftState ss = r.soft_state(); !(ss == prev_soft_state_)) {
     rd.soft_state = ss;

@@ -4,6 +4,7 @@
 #include "craft/raw_node.h"
 
 #include <random>
+#include <thread>
 
 #include "craft/capturing_logger.h"
 #include "craft/describe.h"
@@ -155,6 +156,35 @@ TEST(RawNodeTest, ReadyIsHandedOutOnce) {
   EXPECT_EQ(commit.committed_entries.size(), 1u);
   c.node(1).Advance();
   EXPECT_FALSE(c.node(1).HasReady());
+}
+
+// Advance(Ready&&) gives a Ready's lists to a cache shared by the nodes of
+// the calling thread (an idle node keeps none): the next Ready of another
+// node reuses them.
+TEST(RawNodeTest, ReadyBuffersAreSharedByTheNodesOfAThread) {
+  std::thread([] {
+    Cluster a(1), b(1);
+    for (Cluster* c : {&a, &b}) {
+      ASSERT_TRUE(c->node(1).Campaign().ok());
+      c->Stabilize();
+    }
+    ASSERT_TRUE(a.node(1).Propose(absl::string_view("x")).ok());
+    Ready ra = a.node(1).GetReady();
+    ASSERT_EQ(ra.entries.size(), 1u);
+    const Entry* buffer = ra.entries.data();
+    ASSERT_TRUE(a.storage(1).Append(ra.entries).ok());
+    a.node(1).Advance(std::move(ra));
+    EXPECT_TRUE(ra.entries.empty());
+    EXPECT_EQ(ra.entries.capacity(), 0u) << "handed over, not kept";
+
+    ASSERT_TRUE(b.node(1).Propose(absl::string_view("y")).ok());
+    Ready rb = b.node(1).GetReady();
+    ASSERT_EQ(rb.entries.size(), 1u);
+    EXPECT_EQ(rb.entries.data(), buffer);
+    EXPECT_EQ(rb.entries[0].data(), "y");
+    ASSERT_TRUE(b.storage(1).Append(rb.entries).ok());
+    b.node(1).Advance(std::move(rb));
+  }).join();
 }
 
 TEST(RawNodeTest, AcceptingTwoReadiesWithoutAdvanceIsReported) {
