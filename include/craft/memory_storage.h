@@ -79,9 +79,50 @@ class MemoryStorage : public Storage {
   mutable std::mutex mu_;
   HardState hard_state_;       // guarded by mu_
   raftpb::Snapshot snapshot_;  // guarded by mu_
+  // The retained log in chunks of at most kChunk entries, so that appending
+  // never moves the entries already held (one vector would relocate the
+  // whole log each time it grows) and compacting drops whole chunks. A short
+  // log is a single vector, as small as before.
+  class Log {
+   public:
+    static constexpr size_t kChunk = 1024;
+
+    size_t size() const {
+      return head_.size() + (tail_.empty() ? 0
+                                           : (tail_.size() - 1) * kChunk +
+                                                 tail_.back().size());
+    }
+    const Entry& operator[](size_t i) const {
+      if (i < head_.size()) return head_[i];
+      const size_t j = i - head_.size();
+      return tail_[j / kChunk][j % kChunk];
+    }
+    Entry& operator[](size_t i) {
+      return const_cast<Entry&>(static_cast<const Log&>(*this)[i]);
+    }
+    // The entries from position i on that are contiguous in memory, at most
+    // `max` of them (at least one if i < size()).
+    absl::Span<const Entry> Run(size_t i, size_t max) const;
+
+    // Empties the log but for `first`.
+    void Reset(Entry first);
+    // Appends [first, last) (random-access iterators).
+    template <typename It>
+    void Append(It first, It last);
+    // Keeps the first n entries (n >= 1).
+    void Truncate(size_t n);
+    // Drops the first n entries (n < size()).
+    void DropFront(size_t n);
+
+   private:
+    // Positions [0, head_.size()), then full chunks; the last may be partial.
+    std::vector<Entry> head_;
+    std::vector<std::vector<Entry>> tail_;
+  };
+
   // ents_[0] is a dummy entry holding the index and term of the last
   // compacted entry (the snapshot's); the real entries follow.
-  std::vector<Entry> ents_;  // guarded by mu_
+  Log ents_;  // guarded by mu_
 };
 
 }  // namespace craft

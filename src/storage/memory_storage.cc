@@ -1,5 +1,7 @@
 #include "craft/memory_storage.h"
 
+#include <algorithm>
+#include <cstddef>
 #include <iterator>
 #include <mutex>
 #include <type_traits>
@@ -10,7 +12,56 @@
 
 namespace craft {
 
-MemoryStorage::MemoryStorage() { ents_.push_back(MakeEntry(0, 0)); }
+absl::Span<const Entry> MemoryStorage::Log::Run(size_t i, size_t max) const {
+  if (i < head_.size()) {
+    return absl::MakeConstSpan(head_).subspan(i, max);
+  }
+  const size_t j = i - head_.size();
+  return absl::MakeConstSpan(tail_[j / kChunk]).subspan(j % kChunk, max);
+}
+
+void MemoryStorage::Log::Reset(Entry first) {
+  head_.clear();
+  tail_.clear();
+  head_.push_back(std::move(first));
+}
+
+template <typename It>
+void MemoryStorage::Log::Append(It first, It last) {
+  while (first != last) {
+    std::vector<Entry>& back = tail_.empty() ? head_ : tail_.back();
+    if (back.size() >= kChunk) {
+      tail_.emplace_back().reserve(kChunk);
+      continue;
+    }
+    const auto n = std::min<std::ptrdiff_t>(
+        static_cast<std::ptrdiff_t>(kChunk - back.size()), last - first);
+    back.insert(back.end(), first, first + n);
+    first += n;
+  }
+}
+
+void MemoryStorage::Log::Truncate(size_t n) {
+  if (n <= head_.size()) {
+    head_.resize(n);
+    tail_.clear();
+    return;
+  }
+  const size_t j = n - head_.size();
+  tail_.resize((j + kChunk - 1) / kChunk);
+  tail_.back().resize(j - (tail_.size() - 1) * kChunk);
+}
+
+void MemoryStorage::Log::DropFront(size_t n) {
+  while (n >= head_.size()) {
+    n -= head_.size();
+    head_ = std::move(tail_.front());
+    tail_.erase(tail_.begin());
+  }
+  head_.erase(head_.begin(), head_.begin() + static_cast<std::ptrdiff_t>(n));
+}
+
+MemoryStorage::MemoryStorage() { ents_.Reset(MakeEntry(0, 0)); }
 
 absl::StatusOr<InitialState> MemoryStorage::InitialState() const {
   std::lock_guard<std::mutex> lock(mu_);
@@ -35,11 +86,27 @@ absl::Status MemoryStorage::Entries(uint64_t lo, uint64_t hi, uint64_t max_size,
         absl::StrFormat("invalid entry range [%d, %d)", lo, hi));
   }
   if (hi > LastIndexLocked() + 1) return EntryUnavailableError();
-  auto first = ents_.begin() + (lo - offset);
-  auto last = ents_.begin() + (hi - offset);
-  absl::Span<const Entry> range(&*first, last - first);
-  const size_t n = LimitSize(range, max_size);
-  out->insert(out->end(), first, first + n);
+  // The entries that fit in max_size (at least one), a contiguous run at a
+  // time: counted first, so that `out` grows once.
+  const size_t begin = lo - offset;
+  const size_t end = hi - offset;
+  size_t n = 0;
+  uint64_t size = 0;
+  for (size_t i = begin; i < end && (n == 0 || size <= max_size);) {
+    absl::Span<const Entry> run = ents_.Run(i, end - i);
+    for (const Entry& e : run) {
+      size += EntrySize(e);
+      if (n > 0 && size > max_size) break;
+      ++n;
+    }
+    i += run.size();
+  }
+  out->reserve(out->size() + n);
+  for (size_t i = begin; i < begin + n;) {
+    absl::Span<const Entry> run = ents_.Run(i, begin + n - i);
+    out->insert(out->end(), run.begin(), run.end());
+    i += run.size();
+  }
   return absl::OkStatus();
 }
 
@@ -77,8 +144,7 @@ absl::Status MemoryStorage::ApplySnapshot(raftpb::Snapshot snapshot) {
   if (snapshot_.metadata().index() >= snapshot.metadata().index()) {
     return SnapshotOutOfDateError();
   }
-  ents_.clear();
-  ents_.push_back(
+  ents_.Reset(
       MakeEntry(snapshot.metadata().index(), snapshot.metadata().term()));
   snapshot_ = std::move(snapshot);
   return absl::OkStatus();
@@ -112,11 +178,9 @@ absl::Status MemoryStorage::Compact(uint64_t compact_index) {
                         compact_index, LastIndexLocked()));
   }
   const size_t i = compact_index - offset;
-  std::vector<Entry> kept;
-  kept.reserve(ents_.size() - i);
-  kept.push_back(MakeEntry(ents_[i].index(), ents_[i].term()));
-  std::move(ents_.begin() + i + 1, ents_.end(), std::back_inserter(kept));
-  ents_ = std::move(kept);
+  ents_.DropFront(i);
+  // The entry at compact_index stays as the dummy: its index and term only.
+  ents_[0] = MakeEntry(ents_[0].index(), ents_[0].term());
   return absl::OkStatus();
 }
 
@@ -143,13 +207,13 @@ absl::Status MemoryStorage::AppendLocked(Ents&& entries) {
   // Skip the compacted prefix, then drop the suffix the new entries replace.
   const size_t skip = first > new_first ? first - new_first : 0;
   const uint64_t start = new_first + skip;
-  ents_.resize(start - ents_[0].index());
+  ents_.Truncate(start - ents_[0].index());
   auto from = entries.begin() + skip;
   if constexpr (std::is_rvalue_reference_v<Ents&&>) {
-    ents_.insert(ents_.end(), std::make_move_iterator(from),
+    ents_.Append(std::make_move_iterator(from),
                  std::make_move_iterator(entries.end()));
   } else {
-    ents_.insert(ents_.end(), from, entries.end());
+    ents_.Append(from, entries.end());
   }
   return absl::OkStatus();
 }

@@ -1,7 +1,11 @@
 #include "craft/memory_storage.h"
 
 #include <atomic>
+#include <random>
+#include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "craft/errors.h"
 #include "gmock/gmock.h"
@@ -212,6 +216,78 @@ TEST(MemoryStorageTest, AppendMovesPayloads) {
   ents[0].set_data("payload");
   ASSERT_TRUE(s.Append(std::move(ents)).ok());
   EXPECT_EQ((*s.Entries(1, 2, kNoLimit))[0].data(), "payload");
+}
+
+// The log is kept in chunks of MemoryStorage's chunk size (1024 entries):
+// appends, overwrites, compactions and budgeted reads across many chunk
+// boundaries must behave as on one flat vector.
+TEST(MemoryStorageTest, LongLogsBehaveAsAFlatLog) {
+  std::mt19937_64 rng(5);
+  MemoryStorage s;
+  std::vector<std::pair<uint64_t, uint64_t>> model = {{0, 0}};  // index, term
+  uint64_t term = 1;
+  for (int step = 0; step < 400; ++step) {
+    const uint64_t first = model.front().first + 1;
+    const uint64_t last = model.back().first;
+    switch (rng() % 4) {
+      case 0:
+      case 1: {  // append after the last index, or overwrite a suffix
+        uint64_t from = last + 1;
+        if (rng() % 3 == 0 && last >= first)
+          from = first + rng() % (last - first + 1);
+        ++term;
+        const size_t n = 1 + rng() % 1500;
+        std::vector<Entry> ents;
+        for (size_t k = 0; k < n; ++k) {
+          ents.push_back(MakeEntry(from + k, term));
+          ents.back().set_data(std::string(rng() % 8, 'p'));
+        }
+        if (rng() % 2 == 0) {
+          ASSERT_TRUE(s.Append(ents).ok());
+        } else {
+          ASSERT_TRUE(s.Append(std::move(ents)).ok());
+        }
+        model.resize(from - model.front().first);
+        for (size_t k = 0; k < n; ++k) model.emplace_back(from + k, term);
+        break;
+      }
+      case 2: {  // compact
+        if (last < first) break;
+        const uint64_t at = first + rng() % (last - first + 1);
+        ASSERT_TRUE(s.Compact(at).ok());
+        model.erase(model.begin(), model.begin() + (at - model.front().first));
+        break;
+      }
+      case 3: {  // read a range within a budget
+        if (last < first) break;
+        const uint64_t lo = first + rng() % (last - first + 1);
+        const uint64_t hi = lo + 1 + rng() % (last - lo + 1);
+        const uint64_t budget = rng() % 40000;
+        absl::StatusOr<std::vector<Entry>> got = s.Entries(lo, hi, budget);
+        ASSERT_TRUE(got.ok());
+        ASSERT_FALSE(got->empty());
+        uint64_t size = 0;
+        for (size_t k = 0; k < got->size(); ++k) {
+          const Entry& e = (*got)[k];
+          ASSERT_EQ(e.index(), lo + k);
+          ASSERT_EQ(e.term(), model[e.index() - model.front().first].second);
+          size += EntrySize(e);
+        }
+        EXPECT_TRUE(got->size() == 1 || size <= budget);
+        if (lo + got->size() < hi) {  // stopped by the budget, not earlier
+          absl::StatusOr<std::vector<Entry>> one_more =
+              s.Entries(lo, lo + got->size() + 1, kNoLimit);
+          ASSERT_TRUE(one_more.ok());
+          EXPECT_GT(size + EntrySize(one_more->back()), budget);
+        }
+        break;
+      }
+    }
+    ASSERT_EQ(*s.FirstIndex(), model.front().first + 1) << "step " << step;
+    ASSERT_EQ(*s.LastIndex(), model.back().first) << "step " << step;
+    const uint64_t probe = model.front().first + rng() % model.size();
+    ASSERT_EQ(*s.Term(probe), model[probe - model.front().first].second);
+  }
 }
 
 TEST(MemoryStorageTest, HardState) {
