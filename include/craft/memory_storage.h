@@ -102,7 +102,11 @@ class MemoryStorage : public Storage {
     }
     // The entries from position i on that are contiguous in memory, at most
     // `max` of them (at least one if i < size()).
-    absl::Span<const Entry> Run(size_t i, size_t max) const;
+    absl::Span<const Entry> Run(size_t i, size_t max) const {
+      if (i < head_.size()) return absl::MakeConstSpan(head_).subspan(i, max);
+      const size_t j = i - head_.size();
+      return absl::MakeConstSpan(tail_[j / kChunk]).subspan(j % kChunk, max);
+    }
 
     // Empties the log but for `first`.
     void Reset(Entry first);

@@ -108,8 +108,9 @@ class RawNode {
   // message types only the node itself may produce; StepPeerNotFoundError
   // for responses from nodes outside the configuration; InvalidArgument for
   // malformed messages; ProposalDropped for a forwarded proposal the leader
-  // cannot accept.
-  absl::Status Step(Message m);
+  // cannot accept. (Pass an rvalue to step the message without a copy.)
+  absl::Status Step(Message&& m);
+  absl::Status Step(const Message& m) { return Step(Message(m)); }
 
   // StepFromPeer is Step for a message that arrived from the network: it
   // also refuses the storage threads' responses, whatever sender they name.
@@ -118,7 +119,10 @@ class RawNode {
   // acknowledge writes that never happened; a transport that decodes bytes
   // from peers must therefore step them with StepFromPeer (or drop every
   // message whose `from` is kLocalAppendThread or kLocalApplyThread).
-  absl::Status StepFromPeer(Message m);
+  absl::Status StepFromPeer(Message&& m);
+  absl::Status StepFromPeer(const Message& m) {
+    return StepFromPeer(Message(m));
+  }
 
   // HasReady reports whether GetReady would return anything.
   bool HasReady() const;

@@ -17,6 +17,7 @@
 #define CRAFT_RAFT_BUFFER_CACHE_H_
 
 #include <cstddef>
+#include <cstdint>
 #include <utility>
 #include <vector>
 
@@ -27,9 +28,10 @@ class BufferCache {
  public:
   // An empty vector, with capacity if the cache had one.
   static std::vector<T> Take() {
+    std::vector<T> v;
     Cache* c = Get();
-    if (c == nullptr || c->count == 0) return {};
-    return std::move(c->free[--c->count]);
+    if (c != nullptr && c->count > 0) v.swap(c->free[--c->count]);
+    return v;
   }
 
   // Makes sure `v` has room for a few items, taking a cached buffer (or
@@ -57,15 +59,15 @@ class BufferCache {
   // the buffer grew beyond kMaxCapacity (a burst should not be hoarded).
   // `v` is left empty without capacity either way.
   static void Give(std::vector<T>& v) {
-    std::vector<T> buffer = std::move(v);
-    v = std::vector<T>();
-    buffer.clear();
+    if (v.capacity() == 0) return;
+    v.clear();
     Cache* c = Get();
-    if (c == nullptr || buffer.capacity() == 0 ||
-        buffer.capacity() > kMaxCapacity || c->count == kMaxBuffers) {
-      return;  // freed here
+    if (c != nullptr && c->count < kMaxBuffers &&
+        v.capacity() <= kMaxCapacity) {
+      c->free[c->count++].swap(v);  // the free slot was empty, capacity 0
+    } else {
+      std::vector<T>().swap(v);  // freed
     }
-    c->free[c->count++] = std::move(buffer);
   }
 
  private:
@@ -76,20 +78,27 @@ class BufferCache {
   struct Cache {
     std::vector<T> free[kMaxBuffers];
     size_t count = 0;
-    ~Cache() { Alive() = false; }
+  };
+  // Owns the thread's cache; at thread exit it marks the cache gone, so that
+  // a node destroyed after it frees its buffers instead.
+  struct Owner {
+    Cache cache;
+    ~Owner() { current_ = Gone(); }
   };
 
-  // The thread's cache, or null once it was destroyed at thread exit (a
-  // node destroyed after it frees its buffers instead).
+  // The thread's cache, or null once it is gone. The common case is one
+  // load of a plain thread-local pointer: this runs several times per Ready.
   static Cache* Get() {
-    if (!Alive()) return nullptr;
-    thread_local Cache cache;
-    return &cache;
+    Cache* c = current_;
+    if (c != nullptr && c != Gone()) return c;
+    if (c == Gone()) return nullptr;
+    thread_local Owner owner;
+    current_ = &owner.cache;
+    return current_;
   }
-  static bool& Alive() {
-    thread_local bool alive = true;
-    return alive;
-  }
+  static Cache* Gone() { return reinterpret_cast<Cache*>(uintptr_t{1}); }
+
+  static inline thread_local Cache* current_ = nullptr;
 };
 
 }  // namespace craft

@@ -290,29 +290,33 @@ void Raft::Send(Message&& m) {
 
 bool Raft::MaybeSendAppend(uint64_t to, bool send_if_empty) {
   Progress* pr = trk_.GetProgress(to);
-  if (pr == nullptr || pr->IsPaused()) return false;
+  return pr != nullptr && MaybeSendAppend(to, *pr, send_if_empty);
+}
+
+bool Raft::MaybeSendAppend(uint64_t to, Progress& pr, bool send_if_empty) {
+  if (pr.IsPaused()) return false;
   // Caught up: nothing to send (and the term of next - 1, the last index,
   // is always known, so this is never a snapshot case).
-  if (!send_if_empty && pr->next() > log_.LastIndex()) return false;
+  if (!send_if_empty && pr.next() > log_.LastIndex()) return false;
 
-  const uint64_t prev_index = pr->next() - 1;
+  const uint64_t prev_index = pr.next() - 1;
   absl::StatusOr<uint64_t> prev_term = log_.Term(prev_index);
   if (!prev_term.ok()) {
     // The entries the follower needs next were compacted: only a snapshot
     // can catch it up.
-    return MaybeSendSnapshot(to, *pr);
+    return MaybeSendSnapshot(to, pr);
   }
   Message m = NewMessage(raftpb::MsgApp, to);
   absl::Status fetched;
   // A throttled follower in StateReplicate gets empty appends only: if all
   // in-flight appends were lost, the empty one's response (or rejection)
   // frees the window again.
-  if (pr->state() != ProgressState::kReplicate || !pr->inflights().Full()) {
-    fetched = log_.Entries(pr->next(), max_msg_size_, m.mutable_entries());
+  if (pr.state() != ProgressState::kReplicate || !pr.inflights().Full()) {
+    fetched = log_.Entries(pr.next(), max_msg_size_, m.mutable_entries());
   }
   if (m.entries().empty() && !send_if_empty) return false;
   // The entries were compacted after their term was read.
-  if (!fetched.ok()) return MaybeSendSnapshot(to, *pr);
+  if (!fetched.ok()) return MaybeSendSnapshot(to, pr);
 
   m.set_index(prev_index);
   m.set_log_term(*prev_term);
@@ -320,8 +324,8 @@ bool Raft::MaybeSendAppend(uint64_t to, bool send_if_empty) {
   const size_t count = m.entries().size();
   const uint64_t bytes = PayloadsSize(m.entries());
   Send(std::move(m));
-  pr->SentEntries(count, bytes);
-  pr->SentCommit(log_.committed());
+  pr.SentEntries(count, bytes);
+  pr.SentCommit(log_.committed());
   return true;
 }
 
@@ -393,15 +397,15 @@ void Raft::FlushAppends() {
   // A node that stopped leading since has nothing to send: its successor
   // replicates.
   if (state_ != StateType::kLeader) return;
-  trk_.Visit([&](uint64_t id, const Progress& pr) {
+  trk_.Visit([&](uint64_t id, Progress& pr) {
     if (id == id_) return;
     // As many appends as the flow control allows (several when a message
     // holds fewer entries than are new), or the commit index alone.
     const bool bump = pr.CanBumpCommit(log_.committed());
     if (pr.next() > log_.LastIndex() && !bump) return;  // nothing to tell
-    if (!MaybeSendAppend(id, /*send_if_empty=*/bump)) return;
+    if (!MaybeSendAppend(id, pr, /*send_if_empty=*/bump)) return;
     while (pr.next() <= log_.LastIndex() &&
-           MaybeSendAppend(id, /*send_if_empty=*/false)) {
+           MaybeSendAppend(id, pr, /*send_if_empty=*/false)) {
     }
   });
 }
@@ -1216,11 +1220,11 @@ void Raft::StepLeaderAppResp(const Message& m, Progress& pr) {
   } else if (m.from() != id_ && pr.CanBumpCommit(log_.committed())) {
     // Tell the follower the commit index now rather than at the next
     // heartbeat.
-    SendAppend(m.from());
+    MaybeSendAppend(m.from(), pr, /*send_if_empty=*/true);
   }
   // The window may have opened for several messages at once.
   if (m.from() != id_) {
-    while (MaybeSendAppend(m.from(), /*send_if_empty=*/false)) {
+    while (MaybeSendAppend(m.from(), pr, /*send_if_empty=*/false)) {
     }
   }
   if (m.from() == lead_transferee_ && pr.match() == log_.LastIndex()) {

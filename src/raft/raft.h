@@ -129,6 +129,8 @@ class Raft {
   void Send(Message&& m);
   void SendAppend(uint64_t to) { MaybeSendAppend(to, /*send_if_empty=*/true); }
   bool MaybeSendAppend(uint64_t to, bool send_if_empty);
+  // The same for a progress the caller already looked up.
+  bool MaybeSendAppend(uint64_t to, tracker::Progress& pr, bool send_if_empty);
   bool MaybeSendSnapshot(uint64_t to, tracker::Progress& pr);
   void SendHeartbeat(uint64_t to, const std::string& ctx);
   // Sends appends (or commit updates) to every follower: with

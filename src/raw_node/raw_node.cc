@@ -144,11 +144,11 @@ absl::StatusOr<raftpb::ConfState> RawNode::ApplyConfChange(
   return raft_->ApplyConfChange(cc);
 }
 
-absl::Status RawNode::Step(Message m) {
+absl::Status RawNode::Step(Message&& m) {
   return StepMessage(std::move(m), /*from_network=*/false);
 }
 
-absl::Status RawNode::StepFromPeer(Message m) {
+absl::Status RawNode::StepFromPeer(Message&& m) {
   return StepMessage(std::move(m), /*from_network=*/true);
 }
 

@@ -12,14 +12,6 @@
 
 namespace craft {
 
-absl::Span<const Entry> MemoryStorage::Log::Run(size_t i, size_t max) const {
-  if (i < head_.size()) {
-    return absl::MakeConstSpan(head_).subspan(i, max);
-  }
-  const size_t j = i - head_.size();
-  return absl::MakeConstSpan(tail_[j / kChunk]).subspan(j % kChunk, max);
-}
-
 void MemoryStorage::Log::Reset(Entry first) {
   head_.clear();
   tail_.clear();
@@ -42,6 +34,7 @@ void MemoryStorage::Log::Append(It first, It last) {
 }
 
 void MemoryStorage::Log::Truncate(size_t n) {
+  if (n >= size()) return;  // nothing to cut: every append asks
   if (n <= head_.size()) {
     head_.resize(n);
     tail_.clear();
@@ -90,6 +83,12 @@ absl::Status MemoryStorage::Entries(uint64_t lo, uint64_t hi, uint64_t max_size,
   // time: counted first, so that `out` grows once.
   const size_t begin = lo - offset;
   const size_t end = hi - offset;
+  if (absl::Span<const Entry> all = ents_.Run(begin, end - begin);
+      all.size() == end - begin) {  // within one chunk: the common case
+    out->insert(out->end(), all.begin(),
+                all.begin() + LimitSize(all, max_size));
+    return absl::OkStatus();
+  }
   size_t n = 0;
   uint64_t size = 0;
   for (size_t i = begin; i < end && (n == 0 || size <= max_size);) {
