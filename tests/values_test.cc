@@ -133,6 +133,35 @@ TEST(MessageTest, CopiesAreDeepAndEntriesShareTheirPayloads) {
   EXPECT_EQ(copy.responses(0).type(), raftpb::MsgAppResp);
 }
 
+TEST(MessageTest, SnapshotAndResponsesAreAbsentUntilSet) {
+  Message m;
+  EXPECT_FALSE(m.has_snapshot());
+  EXPECT_EQ(m.responses_size(), 0);
+  EXPECT_TRUE(m.responses().empty());
+  // Responses alone do not make a snapshot present, nor the reverse.
+  m.add_responses()->set_type(raftpb::MsgAppResp);
+  EXPECT_FALSE(m.has_snapshot());
+  EXPECT_FALSE(ToProto(m).has_snapshot());
+  m.mutable_snapshot()->set_data("s");
+  EXPECT_TRUE(m.has_snapshot());
+  m.clear_snapshot();
+  EXPECT_FALSE(m.has_snapshot());
+  EXPECT_EQ(m.snapshot().data(), "");
+  EXPECT_EQ(m.responses_size(), 1);
+  m.clear_responses();
+  EXPECT_EQ(m.responses_size(), 0);
+}
+
+TEST(MessageTest, CopiesShareTheContext) {
+  Message m;
+  EXPECT_FALSE(m.has_context());
+  m.set_context("seq");
+  const Message copy = m;
+  EXPECT_TRUE(copy.has_context());
+  EXPECT_EQ(copy.context(), "seq");
+  EXPECT_EQ(copy.context().data(), m.context().data());
+}
+
 TEST(MessageTest, WireRoundTripKeepsPresence) {
   Message m;
   m.set_type(raftpb::MsgApp);

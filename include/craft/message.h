@@ -6,7 +6,10 @@
 // wire form (proto/craft/raftpb.proto), including proto2's field presence;
 // craft/wire.h converts between the two and encodes and decodes messages
 // byte for byte as etcd-io/raft does. A one-entry append carries its entry
-// inline, without an allocation.
+// inline, without an allocation. The context is a shared Payload (a
+// heartbeat round shares one among its messages and their responses), and
+// the fields only local or snapshot messages use live behind one pointer,
+// which keeps a message small (128 bytes) and cheap to move.
 
 #ifndef CRAFT_MESSAGE_H_
 #define CRAFT_MESSAGE_H_
@@ -45,7 +48,7 @@ class Message {
   uint64_t vote() const { return vote_; }
   bool reject() const { return reject_; }
   uint64_t reject_hint() const { return reject_hint_; }
-  const std::string& context() const { return context_; }
+  const Payload& context() const { return context_; }
 
   void set_type(raftpb::MessageType v) { Set(type_, v, kType); }
   void set_to(uint64_t v) { Set(to_, v, kTo); }
@@ -57,7 +60,8 @@ class Message {
   void set_vote(uint64_t v) { Set(vote_, v, kVote); }
   void set_reject(bool v) { Set(reject_, v, kReject); }
   void set_reject_hint(uint64_t v) { Set(reject_hint_, v, kRejectHint); }
-  void set_context(std::string v) { Set(context_, std::move(v), kContext); }
+  void set_context(Payload v) { Set(context_, std::move(v), kContext); }
+  void set_context(absl::string_view v) { set_context(Payload(v)); }
 
   bool has_type() const { return Has(kType); }
   bool has_to() const { return Has(kTo); }
@@ -70,7 +74,7 @@ class Message {
   bool has_reject() const { return Has(kReject); }
   bool has_reject_hint() const { return Has(kRejectHint); }
   bool has_context() const { return Has(kContext); }
-  bool has_snapshot() const { return snapshot_ != nullptr; }
+  bool has_snapshot() const { return rare_ != nullptr && rare_->has_snapshot; }
 
   void clear_type() { Clear(type_, kType); }
   void clear_to() { Clear(to_, kTo); }
@@ -84,7 +88,9 @@ class Message {
   void clear_reject_hint() { Clear(reject_hint_, kRejectHint); }
   void clear_context() { Clear(context_, kContext); }
   void clear_entries() { entries_.clear(); }
-  void clear_responses() { responses_.clear(); }
+  void clear_responses() {
+    if (rare_ != nullptr) rare_->responses.clear();
+  }
 
   // Entries.
   const EntryList& entries() const { return entries_; }
@@ -98,15 +104,17 @@ class Message {
   // large.
   const raftpb::Snapshot& snapshot() const;
   raftpb::Snapshot* mutable_snapshot();
-  void clear_snapshot() { snapshot_.reset(); }
+  void clear_snapshot();
 
   // The responses a storage thread steps back (asynchronous storage
   // writes).
-  const std::vector<Message>& responses() const { return responses_; }
-  const Message& responses(int i) const { return responses_[i]; }
-  int responses_size() const { return static_cast<int>(responses_.size()); }
-  Message* add_responses() { return &responses_.emplace_back(); }
-  std::vector<Message>* mutable_responses() { return &responses_; }
+  const std::vector<Message>& responses() const;
+  const Message& responses(int i) const { return responses()[i]; }
+  int responses_size() const {
+    return rare_ == nullptr ? 0 : static_cast<int>(rare_->responses.size());
+  }
+  Message* add_responses() { return &Rare().responses.emplace_back(); }
+  std::vector<Message>* mutable_responses() { return &Rare().responses; }
 
  private:
   enum Field : uint16_t {
@@ -147,9 +155,15 @@ class Message {
   bool reject_ = false;
   uint16_t has_ = 0;
   EntryList entries_;
-  std::unique_ptr<raftpb::Snapshot> snapshot_;
-  std::string context_;
-  std::vector<Message> responses_;
+  Payload context_;
+  // What only MsgSnap and the storage threads' messages carry.
+  struct RareFields {
+    bool has_snapshot = false;
+    raftpb::Snapshot snapshot;
+    std::vector<Message> responses;
+  };
+  RareFields& Rare();
+  std::unique_ptr<RareFields> rare_;
 };
 
 }  // namespace craft

@@ -369,7 +369,7 @@ bool Raft::MaybeSendSnapshot(uint64_t to, Progress& pr) {
   return true;
 }
 
-void Raft::SendHeartbeat(uint64_t to, const std::string& ctx) {
+void Raft::SendHeartbeat(uint64_t to, const Payload& ctx) {
   Progress* pr = trk_.GetProgress(to);
   // The follower may not hold every committed entry: never tell it to
   // commit past what it is known to have.
@@ -418,7 +418,8 @@ void Raft::BcastHeartbeat() {
     return;
   }
   std::optional<uint64_t> seq = read_only_.LastPendingSeq();
-  BcastHeartbeatWithCtx(seq ? ReadOnly::EncodeContext(*seq) : std::string());
+  BcastHeartbeatWithCtx(seq ? Payload(ReadOnly::EncodeContext(*seq))
+                            : Payload());
 }
 
 void Raft::BcastReadHeartbeat(uint64_t seq) {
@@ -428,10 +429,10 @@ void Raft::BcastReadHeartbeat(uint64_t seq) {
   for (PendingRead& rs : read_only_.RecvAck(id_, seq, trk_.config().voters)) {
     RespondToReadIndex(std::move(rs.req), rs.index);
   }
-  BcastHeartbeatWithCtx(ReadOnly::EncodeContext(seq));
+  BcastHeartbeatWithCtx(Payload(ReadOnly::EncodeContext(seq)));
 }
 
-void Raft::BcastHeartbeatWithCtx(const std::string& ctx) {
+void Raft::BcastHeartbeatWithCtx(const Payload& ctx) {
   trk_.Visit([&](uint64_t id, const Progress&) {
     if (id != id_) SendHeartbeat(id, ctx);
   });
@@ -747,7 +748,7 @@ void Raft::Campaign(CampaignType t) {
     m.set_index(last.index);
     m.set_log_term(last.term);
     if (t == CampaignType::kTransfer) {
-      m.set_context(std::string(kCampaignTransfer));
+      m.set_context(kCampaignTransfer);
     }
     Send(std::move(m));
   }

@@ -132,12 +132,13 @@ class Raft {
   // The same for a progress the caller already looked up.
   bool MaybeSendAppend(uint64_t to, tracker::Progress& pr, bool send_if_empty);
   bool MaybeSendSnapshot(uint64_t to, tracker::Progress& pr);
-  void SendHeartbeat(uint64_t to, const std::string& ctx);
+  void SendHeartbeat(uint64_t to, const Payload& ctx);
   // Sends appends (or commit updates) to every follower: with
   // Config::batch_appends, once the Ready is built (FlushAppends).
   void BcastAppend();
   void BcastHeartbeat();
-  void BcastHeartbeatWithCtx(const std::string& ctx);
+  // One payload shared by the round's heartbeats (empty: no context).
+  void BcastHeartbeatWithCtx(const Payload& ctx);
   // A heartbeat round carrying read sequence `seq`, which the leader
   // acknowledges itself.
   void BcastReadHeartbeat(uint64_t seq);

@@ -17,25 +17,41 @@ Message::Message(const Message& other)
       reject_(other.reject_),
       has_(other.has_),
       entries_(other.entries_),
-      snapshot_(other.snapshot_ == nullptr
-                    ? nullptr
-                    : std::make_unique<raftpb::Snapshot>(*other.snapshot_)),
       context_(other.context_),
-      responses_(other.responses_) {}
+      rare_(other.rare_ == nullptr
+                ? nullptr
+                : std::make_unique<RareFields>(*other.rare_)) {}
 
 Message& Message::operator=(const Message& other) {
   if (this != &other) *this = Message(other);
   return *this;
 }
 
+Message::RareFields& Message::Rare() {
+  if (rare_ == nullptr) rare_ = std::make_unique<RareFields>();
+  return *rare_;
+}
+
 const raftpb::Snapshot& Message::snapshot() const {
-  return snapshot_ == nullptr ? raftpb::Snapshot::default_instance()
-                              : *snapshot_;
+  return has_snapshot() ? rare_->snapshot
+                        : raftpb::Snapshot::default_instance();
 }
 
 raftpb::Snapshot* Message::mutable_snapshot() {
-  if (snapshot_ == nullptr) snapshot_ = std::make_unique<raftpb::Snapshot>();
-  return snapshot_.get();
+  RareFields& rare = Rare();
+  rare.has_snapshot = true;
+  return &rare.snapshot;
+}
+
+void Message::clear_snapshot() {
+  if (rare_ == nullptr) return;
+  rare_->has_snapshot = false;
+  rare_->snapshot.Clear();
+}
+
+const std::vector<Message>& Message::responses() const {
+  static const std::vector<Message>* const kNone = new std::vector<Message>();
+  return rare_ == nullptr ? *kNone : rare_->responses;
 }
 
 }  // namespace craft

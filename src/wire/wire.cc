@@ -56,7 +56,7 @@ raftpb::Message ToProto(const Message& m) {
   if (m.has_snapshot()) *p.mutable_snapshot() = m.snapshot();
   if (m.has_reject()) p.set_reject(m.reject());
   if (m.has_reject_hint()) p.set_reject_hint(m.reject_hint());
-  if (m.has_context()) p.set_context(m.context());
+  if (m.has_context()) p.set_context(m.context().ToString());
   for (const Message& r : m.responses()) *p.add_responses() = ToProto(r);
   return p;
 }
@@ -78,7 +78,7 @@ Message FromProto(const raftpb::Message& p) {
   if (p.has_snapshot()) *m.mutable_snapshot() = p.snapshot();
   if (p.has_reject()) m.set_reject(p.reject());
   if (p.has_reject_hint()) m.set_reject_hint(p.reject_hint());
-  if (p.has_context()) m.set_context(p.context());
+  if (p.has_context()) m.set_context(absl::string_view(p.context()));
   for (const raftpb::Message& r : p.responses()) {
     *m.add_responses() = FromProto(r);
   }
