@@ -1,8 +1,11 @@
 #include "craft/logger.h"
 
+#include <string>
+
 #include "craft/capturing_logger.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "logger/log.h"
 
 namespace craft {
 namespace {
@@ -30,6 +33,32 @@ TEST(LoggerTest, CapturingLoggerFiltersByLevel) {
   EXPECT_EQ(log.Lines().back(), "DEBUG shown");
   log.Clear();
   EXPECT_TRUE(log.Lines().empty());
+}
+
+// The core's logging macros evaluate their arguments only when the level is
+// on: what they render is often costly and on every message's path.
+TEST(LoggerTest, MacrosEvaluateArgumentsOnlyWhenTheLevelIsOn) {
+  CapturingLogger log(LogLevel::kInfo);
+  int renders = 0;
+  auto render = [&renders] {
+    ++renders;
+    return std::string("progress");
+  };
+  CRAFT_DEBUGF(log, "%s", render());
+  EXPECT_EQ(renders, 0);
+  EXPECT_TRUE(log.Lines().empty());
+  CRAFT_INFOF(log, "%s", render());
+  CRAFT_WARNINGF(log, "%d", 7);
+  CRAFT_ERRORF(log, "%s and %d", render(), 8);
+  EXPECT_EQ(renders, 2);
+  EXPECT_THAT(log.Lines(),
+              ElementsAre("INFO progress", "WARN 7", "ERROR progress and 8"));
+  // One statement, as a function call is: safe under an unbraced if/else.
+  if (renders == 0)
+    CRAFT_INFOF(log, "no");
+  else
+    CRAFT_INFOF(log, "yes");
+  EXPECT_EQ(log.Lines().back(), "INFO yes");
 }
 
 TEST(LoggerTest, CapturingLoggerRecordsPanicsWithoutAborting) {

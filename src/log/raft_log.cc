@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_format.h"
 #include "craft/errors.h"
+#include "logger/log.h"
 
 namespace craft {
 
@@ -95,7 +96,8 @@ uint64_t RaftLog::FindConflict(absl::Span<const Entry> ents) const {
   for (const Entry& e : ents) {
     if (!MatchTerm(IdOf(e))) {
       if (e.index() <= LastIndex()) {
-        logger_->Infof(
+        CRAFT_INFOF(
+            *logger_,
             "found conflict at index %d [existing term: %d, conflicting "
             "term: %d]",
             e.index(), TermOrZero(e.index()), e.term());
@@ -256,8 +258,9 @@ bool RaftLog::MatchTerm(EntryId id) const {
 }
 
 void RaftLog::Restore(raftpb::Snapshot s) {
-  logger_->Infof("log [%s] starts to restore snapshot [index: %d, term: %d]",
-                 String(), s.metadata().index(), s.metadata().term());
+  CRAFT_INFOF(*logger_,
+              "log [%s] starts to restore snapshot [index: %d, term: %d]",
+              String(), s.metadata().index(), s.metadata().term());
   committed_ = s.metadata().index();
   unstable_.Restore(std::move(s));
 }

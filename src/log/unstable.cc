@@ -4,6 +4,8 @@
 #include <iterator>
 #include <utility>
 
+#include "logger/log.h"
+
 namespace craft {
 
 absl::Span<const Entry> Unstable::NextEntries() const {
@@ -25,18 +27,21 @@ void Unstable::AcceptInProgress() {
 bool Unstable::StableTo(EntryId id) {
   std::optional<uint64_t> term = MaybeTerm(id.index);
   if (!term) {
-    logger_->Infof("entry at index %d missing from unstable log; ignoring",
-                   id.index);
+    CRAFT_INFOF(*logger_,
+                "entry at index %d missing from unstable log; ignoring",
+                id.index);
     return false;
   }
   if (id.index < offset_) {
     // The index matched the pending snapshot, not an entry.
-    logger_->Infof("entry at index %d matched unstable snapshot; ignoring",
-                   id.index);
+    CRAFT_INFOF(*logger_,
+                "entry at index %d matched unstable snapshot; ignoring",
+                id.index);
     return false;
   }
   if (*term != id.term) {
-    logger_->Infof(
+    CRAFT_INFOF(
+        *logger_,
         "entry at (index,term)=(%d,%d) mismatched with entry at (%d,%d) in "
         "unstable log; ignoring",
         id.index, id.term, id.index, *term);
@@ -79,14 +84,15 @@ void Unstable::TruncateAndAppend(absl::Span<Entry> ents) {
   } else if (from <= offset_) {
     // Everything unstable is replaced, including what is being written; the
     // stale write's acknowledgement will not match and be ignored.
-    logger_->Infof("replace the unstable entries from index %d", from);
+    CRAFT_INFOF(*logger_, "replace the unstable entries from index %d", from);
     entries_.clear();
     MoveAppend(ents);
     offset_ = from;
     offset_in_progress_ = offset_;
   } else {
     // Keep [offset_, from), then append.
-    logger_->Infof("truncate the unstable entries before index %d", from);
+    CRAFT_INFOF(*logger_, "truncate the unstable entries before index %d",
+                from);
     entries_.resize(from - offset_);
     MoveAppend(ents);
     offset_in_progress_ = std::min(offset_in_progress_, from);

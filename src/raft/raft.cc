@@ -12,6 +12,7 @@
 #include "craft/confchange/conversions.h"
 #include "craft/describe.h"
 #include "craft/errors.h"
+#include "logger/log.h"
 #include "raft/messages.h"
 
 namespace craft {
@@ -195,9 +196,9 @@ absl::Status Raft::Init(const Config& config) {
       // committed. The hard state may lag it when the application took the
       // snapshot from entries applied before the commit index reached its
       // disk (asynchronous storage writes).
-      logger_->Infof(
-          "%x state.commit %d is behind the snapshot at %d; using %d", id_,
-          hs.commit(), log_.committed(), log_.committed());
+      CRAFT_INFOF(*logger_,
+                  "%x state.commit %d is behind the snapshot at %d; using %d",
+                  id_, hs.commit(), log_.committed(), log_.committed());
       hs.set_commit(log_.committed());
     }
     if (hs.commit() > log_.LastIndex()) {
@@ -223,11 +224,11 @@ absl::Status Raft::Init(const Config& config) {
   std::vector<std::string> peers;
   for (uint64_t n : trk_.VoterNodes())
     peers.push_back(absl::StrFormat("%x", n));
-  logger_->Infof(
-      "newRaft %x [peers: [%s], term: %d, commit: %d, applied: %d, "
-      "lastindex: %d, lastterm: %d]",
-      id_, absl::StrJoin(peers, ","), term_, log_.committed(), log_.applied(),
-      last.index, last.term);
+  CRAFT_INFOF(*logger_,
+              "newRaft %x [peers: [%s], term: %d, commit: %d, applied: %d, "
+              "lastindex: %d, lastterm: %d]",
+              id_, absl::StrJoin(peers, ","), term_, log_.committed(),
+              log_.applied(), last.index, last.term);
   return absl::OkStatus();
 }
 
@@ -331,38 +332,42 @@ bool Raft::MaybeSendAppend(uint64_t to, Progress& pr, bool send_if_empty) {
 
 bool Raft::MaybeSendSnapshot(uint64_t to, Progress& pr) {
   if (!pr.recent_active()) {
-    logger_->Debugf(
+    CRAFT_DEBUGF(
+        *logger_,
         "ignore sending snapshot to %x since it is not recently active", to);
     return false;
   }
   absl::StatusOr<raftpb::Snapshot> snap = log_.Snapshot();
   if (!snap.ok()) {
     if (IsSnapshotTemporarilyUnavailable(snap.status())) {
-      logger_->Debugf(
+      CRAFT_DEBUGF(
+          *logger_,
           "%x failed to send snapshot to %x because snapshot is temporarily "
           "unavailable",
           id_, to);
     } else {
-      logger_->Errorf("%x failed to get a snapshot for %x: %s", id_, to,
-                      snap.status().message());
+      CRAFT_ERRORF(*logger_, "%x failed to get a snapshot for %x: %s", id_, to,
+                   snap.status().message());
     }
     return false;
   }
   if (IsEmptySnapshot(*snap)) {
-    logger_->Errorf(
+    CRAFT_ERRORF(
+        *logger_,
         "%x needs a snapshot for %x but the storage has none; retrying later",
         id_, to);
     return false;
   }
   const uint64_t sindex = snap->metadata().index();
   const uint64_t sterm = snap->metadata().term();
-  logger_->Debugf(
+  CRAFT_DEBUGF(
+      *logger_,
       "%x [firstindex: %d, commit: %d] sent snapshot[index: %d, term: %d] to "
       "%x [%s]",
       id_, log_.FirstIndex(), log_.committed(), sindex, sterm, to, pr.String());
   pr.BecomeSnapshot(sindex);
-  logger_->Debugf("%x paused sending replication messages to %x [%s]", id_, to,
-                  pr.String());
+  CRAFT_DEBUGF(*logger_, "%x paused sending replication messages to %x [%s]",
+               id_, to, pr.String());
   Message m = NewMessage(raftpb::MsgSnap, to);
   *m.mutable_snapshot() = *std::move(snap);
   Send(std::move(m));
@@ -461,12 +466,14 @@ void Raft::AppliedTo(uint64_t index, uint64_t size) {
     *m.add_entries() = MakeEntry(0, 0, raftpb::EntryConfChangeV2);
     const std::string cfg = trk_.config().String();
     if (absl::Status s = Step(std::move(m)); !s.ok()) {
-      logger_->Debugf(
+      CRAFT_DEBUGF(
+          *logger_,
           "not initiating automatic transition out of joint configuration "
           "%s: %s",
           cfg, s.message());
     } else {
-      logger_->Infof(
+      CRAFT_INFOF(
+          *logger_,
           "initiating automatic transition out of joint configuration %s", cfg);
     }
   }
@@ -488,10 +495,10 @@ void Raft::StorageAppended(uint64_t term, EntryId last,
     if (last.index != 0) {
       // Entries written under an older term may since have been replaced
       // in the unstable log; their acknowledgement proves nothing now.
-      logger_->Infof(
-          "%x [term: %d] ignored entry appends from a %s message with "
-          "lower term [term: %d]",
-          id_, term_, TypeName(raftpb::MsgStorageAppendResp), term);
+      CRAFT_INFOF(*logger_,
+                  "%x [term: %d] ignored entry appends from a %s message with "
+                  "lower term [term: %d]",
+                  id_, term_, TypeName(raftpb::MsgStorageAppendResp), term);
     }
   } else if (last.index != 0) {
     log_.StableTo(last);
@@ -505,7 +512,8 @@ bool Raft::MaybeCommit() { return log_.MaybeCommit({term_, trk_.Committed()}); }
 bool Raft::AppendEntries(absl::Span<Entry> ents) {
   const uint64_t last = log_.LastIndex();
   if (ents.size() > kMaxIndex - last) {
-    logger_->Errorf(
+    CRAFT_ERRORF(
+        *logger_,
         "%x cannot append %d entries after index %d: out of range; dropping "
         "proposal",
         id_, ents.size(), last);
@@ -517,7 +525,8 @@ bool Raft::AppendEntries(absl::Span<Entry> ents) {
     if (!ents[i].has_type()) ents[i].set_type(raftpb::EntryNormal);
   }
   if (!IncreaseUncommittedSize(ents)) {
-    logger_->Warningf(
+    CRAFT_WARNINGF(
+        *logger_,
         "%x appending new entries to log would exceed uncommitted entry size "
         "limit; dropping proposal",
         id_);
@@ -525,8 +534,8 @@ bool Raft::AppendEntries(absl::Span<Entry> ents) {
   }
   absl::StatusOr<uint64_t> new_last = log_.Append(ents);
   if (!new_last.ok()) {
-    logger_->Errorf("%x failed to append proposed entries: %s", id_,
-                    new_last.status().message());
+    CRAFT_ERRORF(*logger_, "%x failed to append proposed entries: %s", id_,
+                 new_last.status().message());
     return false;
   }
   if (lease_) lease_->Appended(last + 1);
@@ -595,7 +604,7 @@ void Raft::BecomeFollower(uint64_t term, uint64_t lead) {
   Reset(term);
   lead_ = lead;
   state_ = StateType::kFollower;
-  logger_->Infof("%x became follower at term %d", id_, term_);
+  CRAFT_INFOF(*logger_, "%x became follower at term %d", id_, term_);
 }
 
 void Raft::BecomeCandidate() {
@@ -606,7 +615,7 @@ void Raft::BecomeCandidate() {
   Reset(term_ + 1);
   vote_ = id_;
   state_ = StateType::kCandidate;
-  logger_->Infof("%x became candidate at term %d", id_, term_);
+  CRAFT_INFOF(*logger_, "%x became candidate at term %d", id_, term_);
 }
 
 void Raft::BecomePreCandidate() {
@@ -618,7 +627,7 @@ void Raft::BecomePreCandidate() {
   trk_.ResetVotes();
   lead_ = kNone;
   state_ = StateType::kPreCandidate;
-  logger_->Infof("%x became pre-candidate at term %d", id_, term_);
+  CRAFT_INFOF(*logger_, "%x became pre-candidate at term %d", id_, term_);
 }
 
 void Raft::BecomeLeader() {
@@ -647,7 +656,7 @@ void Raft::BecomeLeader() {
   if (!AppendEntries(absl::MakeSpan(&empty, 1))) {
     logger_->Panicf("empty entry was dropped");
   }
-  logger_->Infof("%x became leader at term %d", id_, term_);
+  CRAFT_INFOF(*logger_, "%x became leader at term %d", id_, term_);
 }
 
 bool Raft::Promotable() const {
@@ -661,30 +670,32 @@ bool Raft::Promotable() const {
 
 absl::Status Raft::Hup(CampaignType t) {
   if (state_ == StateType::kLeader) {
-    logger_->Debugf("%x ignoring MsgHup because already leader", id_);
+    CRAFT_DEBUGF(*logger_, "%x ignoring MsgHup because already leader", id_);
     return absl::OkStatus();
   }
   if (!Promotable()) {
-    logger_->Warningf("%x is unpromotable and can not campaign", id_);
+    CRAFT_WARNINGF(*logger_, "%x is unpromotable and can not campaign", id_);
     return absl::OkStatus();
   }
   // A campaign asks for the next term, and a leader appends an entry: both
   // must stay in range.
   if (term_ >= kMaxTerm || log_.LastIndex() >= kMaxIndex) {
-    logger_->Errorf(
+    CRAFT_ERRORF(
+        *logger_,
         "%x cannot campaign at term %d with last index %d: out of range", id_,
         term_, log_.LastIndex());
     return absl::OutOfRangeError(absl::StrFormat(
         "cannot campaign past term %d or index %d", kMaxTerm, kMaxIndex));
   }
   if (HasUnappliedConfChanges()) {
-    logger_->Warningf(
+    CRAFT_WARNINGF(
+        *logger_,
         "%x cannot campaign at term %d since there are still pending "
         "configuration changes to apply",
         id_, term_);
     return absl::OkStatus();
   }
-  logger_->Infof("%x is starting a new election at term %d", id_, term_);
+  CRAFT_INFOF(*logger_, "%x is starting a new election at term %d", id_, term_);
   Campaign(t);
   return absl::OkStatus();
 }
@@ -705,8 +716,8 @@ bool Raft::HasUnappliedConfChanges() const {
                                return absl::OkStatus();
                              });
   if (!s.ok() && !found) {
-    logger_->Errorf("error scanning unapplied entries [%d, %d): %s",
-                    log_.applied() + 1, log_.committed() + 1, s.message());
+    CRAFT_ERRORF(*logger_, "error scanning unapplied entries [%d, %d): %s",
+                 log_.applied() + 1, log_.committed() + 1, s.message());
     // Without knowing, assume a change is pending: not campaigning is safe.
     return true;
   }
@@ -715,8 +726,9 @@ bool Raft::HasUnappliedConfChanges() const {
 
 void Raft::Campaign(CampaignType t) {
   if (!Promotable()) {
-    logger_->Warningf("%x is unpromotable; campaign() should have been called",
-                      id_);
+    CRAFT_WARNINGF(*logger_,
+                   "%x is unpromotable; campaign() should have been called",
+                   id_);
   }
   uint64_t term;
   raftpb::MessageType vote_msg;
@@ -740,9 +752,9 @@ void Raft::Campaign(CampaignType t) {
       Send(std::move(self));
       continue;
     }
-    logger_->Infof(
-        "%x [logterm: %d, index: %d] sent %s request to %x at term %d", id_,
-        last.term, last.index, TypeName(vote_msg), id, term_);
+    CRAFT_INFOF(*logger_,
+                "%x [logterm: %d, index: %d] sent %s request to %x at term %d",
+                id_, last.term, last.index, TypeName(vote_msg), id, term_);
     Message m = NewMessage(vote_msg, id);
     m.set_term(term);
     m.set_index(last.index);
@@ -757,16 +769,16 @@ void Raft::Campaign(CampaignType t) {
 quorum::VoteResult Raft::Poll(uint64_t id, raftpb::MessageType t,
                               bool granted) {
   if (granted) {
-    logger_->Infof("%x received %s from %x at term %d", id_, TypeName(t), id,
-                   term_);
+    CRAFT_INFOF(*logger_, "%x received %s from %x at term %d", id_, TypeName(t),
+                id, term_);
   } else {
-    logger_->Infof("%x received %s rejection from %x at term %d", id_,
-                   TypeName(t), id, term_);
+    CRAFT_INFOF(*logger_, "%x received %s rejection from %x at term %d", id_,
+                TypeName(t), id, term_);
   }
   trk_.RecordVote(id, granted);
   tracker::VoteTally tally = trk_.TallyVotes();
-  logger_->Infof("%x has received %d %s votes and %d vote rejections", id_,
-                 tally.granted, TypeName(t), tally.rejected);
+  CRAFT_INFOF(*logger_, "%x has received %d %s votes and %d vote rejections",
+              id_, tally.granted, TypeName(t), tally.rejected);
   return tally.result;
 }
 
@@ -775,7 +787,7 @@ quorum::VoteResult Raft::Poll(uint64_t id, raftpb::MessageType t,
 
 absl::Status Raft::Step(Message&& m) {
   if (absl::Status s = ValidateMessage(m); !s.ok()) {
-    logger_->Warningf("%x rejected a message: %s", id_, s.message());
+    CRAFT_WARNINGF(*logger_, "%x rejected a message: %s", id_, s.message());
     return s;
   }
 
@@ -792,13 +804,13 @@ absl::Status Raft::Step(Message&& m) {
         // Heard from a live leader within the minimum election timeout:
         // neither grant the vote nor adopt the term (Raft thesis 4.2.3).
         const EntryId last = log_.LastEntryId();
-        logger_->Infof(
-            "%x [logterm: %d, index: %d, vote: %x] ignored %s from %x "
-            "[logterm: %d, index: %d] at term %d: lease is not expired "
-            "(remaining ticks: %d)",
-            id_, last.term, last.index, vote_, TypeName(m.type()), m.from(),
-            m.log_term(), m.index(), term_,
-            election_timeout_ - election_elapsed_);
+        CRAFT_INFOF(*logger_,
+                    "%x [logterm: %d, index: %d, vote: %x] ignored %s from %x "
+                    "[logterm: %d, index: %d] at term %d: lease is not expired "
+                    "(remaining ticks: %d)",
+                    id_, last.term, last.index, vote_, TypeName(m.type()),
+                    m.from(), m.log_term(), m.index(), term_,
+                    election_timeout_ - election_elapsed_);
         return absl::OkStatus();
       }
     }
@@ -808,7 +820,8 @@ absl::Status Raft::Step(Message&& m) {
       // Granted pre-votes carry the future term we asked about; the term
       // changes only once the pre-vote is won.
     } else {
-      logger_->Infof(
+      CRAFT_INFOF(
+          *logger_,
           "%x [term: %d] received a %s message with higher term from %x "
           "[term: %d]",
           id_, term_, TypeName(m.type()), m.from(), m.term());
@@ -847,16 +860,17 @@ absl::Status Raft::Step(Message&& m) {
       // simulator found (a member lagging in an old configuration ran its
       // term up among the old members, ignoring the new member's requests).
       const EntryId last = log_.LastEntryId();
-      logger_->Infof(
-          "%x [logterm: %d, index: %d, vote: %x] rejected %s from %x "
-          "[logterm: %d, index: %d] at term %d",
-          id_, last.term, last.index, vote_, TypeName(m.type()), m.from(),
-          m.log_term(), m.index(), term_);
+      CRAFT_INFOF(*logger_,
+                  "%x [logterm: %d, index: %d, vote: %x] rejected %s from %x "
+                  "[logterm: %d, index: %d] at term %d",
+                  id_, last.term, last.index, vote_, TypeName(m.type()),
+                  m.from(), m.log_term(), m.index(), term_);
       Send(VoteRejection(m));
     } else if (m.type() == raftpb::MsgStorageAppendResp) {
       StorageAppended(m.term(), {m.log_term(), m.index()}, SnapshotIdOf(m));
     } else {
-      logger_->Infof(
+      CRAFT_INFOF(
+          *logger_,
           "%x [term: %d] ignored a %s message with lower term from %x [term: "
           "%d]",
           id_, term_, TypeName(m.type()), m.from(), m.term());
@@ -926,7 +940,8 @@ absl::Status Raft::StepVote(const Message& m) {
   if (can_vote && log_.IsUpToDate(cand)) {
     // Learners vote too: a learner may have been promoted by a change it has
     // not yet seen, and the candidate asking knows better.
-    logger_->Infof(
+    CRAFT_INFOF(
+        *logger_,
         "%x [logterm: %d, index: %d, vote: %x] cast %s for %x [logterm: %d, "
         "index: %d] at term %d",
         id_, last.term, last.index, vote_, TypeName(m.type()), m.from(),
@@ -941,7 +956,8 @@ absl::Status Raft::StepVote(const Message& m) {
       vote_ = m.from();
     }
   } else {
-    logger_->Infof(
+    CRAFT_INFOF(
+        *logger_,
         "%x [logterm: %d, index: %d, vote: %x] rejected %s from %x [logterm: "
         "%d, index: %d] at term %d",
         id_, last.term, last.index, vote_, TypeName(m.type()), m.from(),
@@ -979,8 +995,9 @@ absl::Status Raft::StepLeader(Message& m) {
       return absl::OkStatus();
     case raftpb::MsgCheckQuorum:
       if (!trk_.QuorumActive()) {
-        logger_->Warningf(
-            "%x stepped down to follower since quorum is not active", id_);
+        CRAFT_WARNINGF(*logger_,
+                       "%x stepped down to follower since quorum is not active",
+                       id_);
         BecomeFollower(term_, kNone);
       }
       // Everyone but us must prove activity again before the next check.
@@ -1010,7 +1027,7 @@ absl::Status Raft::StepLeader(Message& m) {
 
   Progress* pr = trk_.GetProgress(m.from());
   if (pr == nullptr) {
-    logger_->Debugf("%x no progress available for %x", id_, m.from());
+    CRAFT_DEBUGF(*logger_, "%x no progress available for %x", id_, m.from());
     return absl::OkStatus();
   }
   switch (m.type()) {
@@ -1024,7 +1041,8 @@ absl::Status Raft::StepLeader(Message& m) {
       if (pr->state() != ProgressState::kSnapshot) break;
       if (!m.reject()) {
         pr->BecomeProbe();
-        logger_->Debugf(
+        CRAFT_DEBUGF(
+            *logger_,
             "%x snapshot succeeded, resumed sending replication messages to "
             "%x [%s]",
             id_, m.from(), pr->String());
@@ -1033,7 +1051,8 @@ absl::Status Raft::StepLeader(Message& m) {
         // index says nothing about the follower's log.
         pr->clear_pending_snapshot();
         pr->BecomeProbe();
-        logger_->Debugf(
+        CRAFT_DEBUGF(
+            *logger_,
             "%x snapshot failed, resumed sending replication messages to %x "
             "[%s]",
             id_, m.from(), pr->String());
@@ -1045,7 +1064,8 @@ absl::Status Raft::StepLeader(Message& m) {
     case raftpb::MsgUnreachable:
       // An unreachable follower likely lost in-flight appends: probe again.
       if (pr->state() == ProgressState::kReplicate) pr->BecomeProbe();
-      logger_->Debugf(
+      CRAFT_DEBUGF(
+          *logger_,
           "%x failed to send message to %x because it is unreachable [%s]", id_,
           m.from(), pr->String());
       break;
@@ -1064,7 +1084,8 @@ absl::Status Raft::StepLeaderPropose(Message& m) {
     return ProposalDroppedError();
   }
   if (lead_transferee_ != kNone) {
-    logger_->Debugf(
+    CRAFT_DEBUGF(
+        *logger_,
         "%x [term %d] transfer leadership to %x is in progress; dropping "
         "proposal",
         id_, term_, lead_transferee_);
@@ -1132,8 +1153,8 @@ absl::Status Raft::StepLeaderPropose(Message& m) {
         failed = "not in joint state; refusing empty conf change";
       }
       if (!failed.empty() && !disable_conf_change_validation_) {
-        logger_->Infof("%x ignoring conf change %s at config %s: %s", id_,
-                       cc_text[i], trk_.config().String(), failed);
+        CRAFT_INFOF(*logger_, "%x ignoring conf change %s at config %s: %s",
+                    id_, cc_text[i], trk_.config().String(), failed);
         // The proposal stays in place as an empty normal entry, so that the
         // indexes of the batch are unchanged.
         e = MakeEntry(0, 0);
@@ -1155,7 +1176,8 @@ void Raft::StepLeaderAppResp(const Message& m, Progress& pr) {
   if (m.reject()) {
     // reject_hint is the follower's guess of the last index where the logs
     // may match, and log_term its term there (0 if unknown).
-    logger_->Debugf(
+    CRAFT_DEBUGF(
+        *logger_,
         "%x received MsgAppResp(rejected, hint: (index %d, term %d)) from %x "
         "for index %d",
         id_, m.reject_hint(), m.log_term(), m.from(), m.index());
@@ -1167,15 +1189,16 @@ void Raft::StepLeaderAppResp(const Message& m, Progress& pr) {
       next_probe = log_.FindConflictByTerm(m.reject_hint(), m.log_term()).first;
     }
     if (pr.MaybeDecrTo(m.index(), next_probe)) {
-      logger_->Debugf("%x decreased progress of %x to [%s]", id_, m.from(),
-                      pr.String());
+      CRAFT_DEBUGF(*logger_, "%x decreased progress of %x to [%s]", id_,
+                   m.from(), pr.String());
       if (pr.state() == ProgressState::kReplicate) pr.BecomeProbe();
       SendAppend(m.from());
     }
     return;
   }
   if (m.index() > log_.LastIndex()) {
-    logger_->Warningf(
+    CRAFT_WARNINGF(
+        *logger_,
         "%x ignored MsgAppResp from %x acknowledging index %d past its last "
         "index %d",
         id_, m.from(), m.index(), log_.LastIndex());
@@ -1199,7 +1222,8 @@ void Raft::StepLeaderAppResp(const Message& m, Progress& pr) {
       // Whatever index the snapshot landed at, the follower can be caught up
       // from the log once it is past our first index.
       if (pr.match() + 1 >= log_.FirstIndex()) {
-        logger_->Debugf(
+        CRAFT_DEBUGF(
+            *logger_,
             "%x recovered from needing snapshot, resumed sending replication "
             "messages to %x [%s]",
             id_, m.from(), pr.String());
@@ -1229,8 +1253,9 @@ void Raft::StepLeaderAppResp(const Message& m, Progress& pr) {
     }
   }
   if (m.from() == lead_transferee_ && pr.match() == log_.LastIndex()) {
-    logger_->Infof("%x sent MsgTimeoutNow to %x after received MsgAppResp", id_,
-                   m.from());
+    CRAFT_INFOF(*logger_,
+                "%x sent MsgTimeoutNow to %x after received MsgAppResp", id_,
+                m.from());
     SendTimeoutNow(m.from());
   }
 }
@@ -1260,13 +1285,15 @@ void Raft::StepLeaderHeartbeatResp(const Message& m, Progress& pr) {
 
 void Raft::StepLeaderTransfer(const Message& m, Progress& pr) {
   if (pr.is_learner()) {
-    logger_->Debugf("%x is learner. Ignored transferring leadership", id_);
+    CRAFT_DEBUGF(*logger_, "%x is learner. Ignored transferring leadership",
+                 id_);
     return;
   }
   const uint64_t transferee = m.from();
   if (lead_transferee_ != kNone) {
     if (lead_transferee_ == transferee) {
-      logger_->Infof(
+      CRAFT_INFOF(
+          *logger_,
           "%x [term %d] transfer leadership to %x is in progress, ignores "
           "request to same node %x",
           id_, term_, transferee, transferee);
@@ -1274,25 +1301,27 @@ void Raft::StepLeaderTransfer(const Message& m, Progress& pr) {
     }
     const uint64_t previous = lead_transferee_;
     AbortLeaderTransfer();
-    logger_->Infof("%x [term %d] abort previous transferring leadership to %x",
-                   id_, term_, previous);
+    CRAFT_INFOF(*logger_,
+                "%x [term %d] abort previous transferring leadership to %x",
+                id_, term_, previous);
   }
   if (transferee == id_) {
-    logger_->Debugf(
+    CRAFT_DEBUGF(
+        *logger_,
         "%x is already leader. Ignored transferring leadership to self", id_);
     return;
   }
-  logger_->Infof("%x [term %d] starts to transfer leadership to %x", id_, term_,
-                 transferee);
+  CRAFT_INFOF(*logger_, "%x [term %d] starts to transfer leadership to %x", id_,
+              term_, transferee);
   // The transfer must finish within an election timeout.
   election_elapsed_ = 0;
   lead_transferee_ = transferee;
   if (pr.match() == log_.LastIndex()) {
     SendTimeoutNow(transferee);
-    logger_->Infof(
-        "%x sends MsgTimeoutNow to %x immediately as %x already has "
-        "up-to-date log",
-        id_, transferee, transferee);
+    CRAFT_INFOF(*logger_,
+                "%x sends MsgTimeoutNow to %x immediately as %x already has "
+                "up-to-date log",
+                id_, transferee, transferee);
   } else {
     SendAppend(transferee);
   }
@@ -1306,7 +1335,8 @@ absl::Status Raft::StepCandidate(Message& m) {
                                           : raftpb::MsgVoteResp;
   switch (m.type()) {
     case raftpb::MsgProp:
-      logger_->Infof("%x no leader at term %d; dropping proposal", id_, term_);
+      CRAFT_INFOF(*logger_, "%x no leader at term %d; dropping proposal", id_,
+                  term_);
       return ProposalDroppedError();
     case raftpb::MsgApp:
       // Step only lets a leader's message of our own term get here (a
@@ -1323,8 +1353,9 @@ absl::Status Raft::StepCandidate(Message& m) {
       HandleSnapshot(m);
       return absl::OkStatus();
     case raftpb::MsgTimeoutNow:
-      logger_->Debugf("%x [term %d state %s] ignored MsgTimeoutNow from %x",
-                      id_, term_, StateTypeName(state_), m.from());
+      CRAFT_DEBUGF(*logger_,
+                   "%x [term %d state %s] ignored MsgTimeoutNow from %x", id_,
+                   term_, StateTypeName(state_), m.from());
       return absl::OkStatus();
     default:
       break;
@@ -1342,7 +1373,8 @@ absl::Status Raft::StepCandidate(Message& m) {
           // this term a second time and append different entries at the
           // same index and term: log matching broken, as the simulator
           // found. Leading waits for our own vote.
-          logger_->Debugf(
+          CRAFT_DEBUGF(
+              *logger_,
               "%x has a quorum of votes at term %d; waiting for its own", id_,
               term_);
         } else {
@@ -1365,12 +1397,13 @@ absl::Status Raft::StepFollower(Message& m) {
   switch (m.type()) {
     case raftpb::MsgProp:
       if (lead_ == kNone) {
-        logger_->Infof("%x no leader at term %d; dropping proposal", id_,
-                       term_);
+        CRAFT_INFOF(*logger_, "%x no leader at term %d; dropping proposal", id_,
+                    term_);
         return ProposalDroppedError();
       }
       if (disable_proposal_forwarding_) {
-        logger_->Infof(
+        CRAFT_INFOF(
+            *logger_,
             "%x not forwarding to leader %x at term %d; dropping proposal", id_,
             lead_, term_);
         return ProposalDroppedError();
@@ -1396,8 +1429,9 @@ absl::Status Raft::StepFollower(Message& m) {
       return absl::OkStatus();
     case raftpb::MsgTransferLeader:
       if (lead_ == kNone) {
-        logger_->Infof("%x no leader at term %d; dropping leader transfer msg",
-                       id_, term_);
+        CRAFT_INFOF(*logger_,
+                    "%x no leader at term %d; dropping leader transfer msg",
+                    id_, term_);
         return absl::OkStatus();
       }
       m.set_to(lead_);
@@ -1407,16 +1441,19 @@ absl::Status Raft::StepFollower(Message& m) {
     case raftpb::MsgForgetLeader:
       if (read_only_.option() == ReadOnlyOption::kLeaseBased) {
         // Lease-based reads rely on followers honouring the lease.
-        logger_->Errorf("ignoring MsgForgetLeader due to ReadOnlyLeaseBased");
+        CRAFT_ERRORF(*logger_,
+                     "ignoring MsgForgetLeader due to ReadOnlyLeaseBased");
         return absl::OkStatus();
       }
       if (lead_ != kNone) {
-        logger_->Infof("%x forgetting leader %x at term %d", id_, lead_, term_);
+        CRAFT_INFOF(*logger_, "%x forgetting leader %x at term %d", id_, lead_,
+                    term_);
         lead_ = kNone;
       }
       return absl::OkStatus();
     case raftpb::MsgTimeoutNow:
-      logger_->Infof(
+      CRAFT_INFOF(
+          *logger_,
           "%x [term %d] received MsgTimeoutNow from %x and starts an election "
           "to get leadership.",
           id_, term_, m.from());
@@ -1425,8 +1462,9 @@ absl::Status Raft::StepFollower(Message& m) {
       return Hup(CampaignType::kTransfer);
     case raftpb::MsgReadIndex:
       if (lead_ == kNone) {
-        logger_->Infof("%x no leader at term %d; dropping index reading msg",
-                       id_, term_);
+        CRAFT_INFOF(*logger_,
+                    "%x no leader at term %d; dropping index reading msg", id_,
+                    term_);
         return absl::OkStatus();
       }
       m.set_to(lead_);
@@ -1435,7 +1473,8 @@ absl::Status Raft::StepFollower(Message& m) {
       return absl::OkStatus();
     case raftpb::MsgReadIndexResp:
       if (m.entries_size() != 1) {
-        logger_->Errorf(
+        CRAFT_ERRORF(
+            *logger_,
             "%x invalid format of MsgReadIndexResp from %x, entries count: %d",
             id_, m.from(), m.entries_size());
         return absl::OkStatus();
@@ -1465,8 +1504,8 @@ void Raft::HandleAppendEntries(Message& m) {
                        absl::MakeSpan(*m.mutable_entries()));
   if (!last_new.ok()) {
     // Only a faulty leader sends entries that contradict our committed log.
-    logger_->Errorf("%x rejected MsgApp from %x: %s", id_, m.from(),
-                    last_new.status().message());
+    CRAFT_ERRORF(*logger_, "%x rejected MsgApp from %x: %s", id_, m.from(),
+                 last_new.status().message());
     return;
   }
   if (last_new->has_value()) {
@@ -1475,7 +1514,8 @@ void Raft::HandleAppendEntries(Message& m) {
     Send(std::move(resp));
     return;
   }
-  logger_->Debugf(
+  CRAFT_DEBUGF(
+      *logger_,
       "%x [logterm: %d, index: %d] rejected MsgApp [logterm: %d, index: %d] "
       "from %x",
       id_, log_.TermOrZero(m.index()), m.index(), m.log_term(), m.index(),
@@ -1496,7 +1536,8 @@ void Raft::HandleAppendEntries(Message& m) {
 void Raft::HandleHeartbeat(const Message& m) {
   if (m.commit() > log_.LastIndex()) {
     // A correct leader never sends more than our match index.
-    logger_->Warningf(
+    CRAFT_WARNINGF(
+        *logger_,
         "%x ignored heartbeat commit %d from %x past its last index %d", id_,
         m.commit(), m.from(), log_.LastIndex());
   } else {
@@ -1514,12 +1555,14 @@ void Raft::HandleSnapshot(Message& m) {
   const uint64_t sterm = s.metadata().term();
   Message resp = NewMessage(raftpb::MsgAppResp, m.from());
   if (Restore(std::move(s))) {
-    logger_->Infof("%x [commit: %d] restored snapshot [index: %d, term: %d]",
-                   id_, log_.committed(), sindex, sterm);
+    CRAFT_INFOF(*logger_,
+                "%x [commit: %d] restored snapshot [index: %d, term: %d]", id_,
+                log_.committed(), sindex, sterm);
     resp.set_index(log_.LastIndex());
   } else {
-    logger_->Infof("%x [commit: %d] ignored snapshot [index: %d, term: %d]",
-                   id_, log_.committed(), sindex, sterm);
+    CRAFT_INFOF(*logger_,
+                "%x [commit: %d] ignored snapshot [index: %d, term: %d]", id_,
+                log_.committed(), sindex, sterm);
     resp.set_index(log_.committed());
   }
   Send(std::move(resp));
@@ -1529,7 +1572,8 @@ bool Raft::Restore(raftpb::Snapshot s) {
   if (s.metadata().index() <= log_.committed()) return false;
   if (state_ != StateType::kFollower) {
     // Defense in depth: only followers receive snapshots.
-    logger_->Warningf(
+    CRAFT_WARNINGF(
+        *logger_,
         "%x attempted to restore snapshot as leader; should never happen", id_);
     BecomeFollower(term_ + 1, kNone);
     return false;
@@ -1542,7 +1586,8 @@ bool Raft::Restore(raftpb::Snapshot s) {
   };
   if (!contains(cs.voters()) && !contains(cs.learners()) &&
       !contains(cs.voters_outgoing())) {
-    logger_->Warningf(
+    CRAFT_WARNINGF(
+        *logger_,
         "%x attempted to restore snapshot but it is not in the ConfState %s; "
         "should never happen",
         id_, GoFormatConfState(cs));
@@ -1552,7 +1597,8 @@ bool Raft::Restore(raftpb::Snapshot s) {
   if (log_.MatchTerm(id)) {
     // We already hold the snapshot's last entry: just commit up to it.
     const EntryId last = log_.LastEntryId();
-    logger_->Infof(
+    CRAFT_INFOF(
+        *logger_,
         "%x [commit: %d, lastindex: %d, lastterm: %d] fast-forwarded commit "
         "to snapshot [index: %d, term: %d]",
         id_, log_.committed(), last.index, last.term, id.index, id.term);
@@ -1566,18 +1612,19 @@ bool Raft::Restore(raftpb::Snapshot s) {
   absl::StatusOr<confchange::ChangeResult> restored =
       confchange::Restore(confchange::Changer(fresh, id.index), cs);
   if (!restored.ok()) {
-    logger_->Errorf("%x unable to restore config %s: %s; ignoring snapshot",
-                    id_, DescribeConfState(cs), restored.status().message());
+    CRAFT_ERRORF(*logger_,
+                 "%x unable to restore config %s: %s; ignoring snapshot", id_,
+                 DescribeConfState(cs), restored.status().message());
     return false;
   }
   log_.Restore(std::move(s));
   trk_ = std::move(fresh);
   SwitchToConfig(std::move(restored->config), std::move(restored->progress));
   const EntryId last = log_.LastEntryId();
-  logger_->Infof(
-      "%x [commit: %d, lastindex: %d, lastterm: %d] restored snapshot "
-      "[index: %d, term: %d]",
-      id_, log_.committed(), last.index, last.term, id.index, id.term);
+  CRAFT_INFOF(*logger_,
+              "%x [commit: %d, lastindex: %d, lastterm: %d] restored snapshot "
+              "[index: %d, term: %d]",
+              id_, log_.committed(), last.index, last.term, id.index, id.term);
   return true;
 }
 
@@ -1601,7 +1648,7 @@ void Raft::TickElection() {
     Message m = NewMessage(raftpb::MsgHup, kNone);
     m.set_from(id_);
     if (absl::Status s = Step(std::move(m)); !s.ok()) {
-      logger_->Debugf("error occurred during election: %s", s.message());
+      CRAFT_DEBUGF(*logger_, "error occurred during election: %s", s.message());
     }
   }
 }
@@ -1616,8 +1663,9 @@ void Raft::TickHeartbeat() {
       Message m = NewMessage(raftpb::MsgCheckQuorum, kNone);
       m.set_from(id_);
       if (absl::Status s = Step(std::move(m)); !s.ok()) {
-        logger_->Debugf("error occurred during checking sending heartbeat: %s",
-                        s.message());
+        CRAFT_DEBUGF(*logger_,
+                     "error occurred during checking sending heartbeat: %s",
+                     s.message());
       }
     }
     // A transfer that did not finish within an election timeout is
@@ -1632,8 +1680,9 @@ void Raft::TickHeartbeat() {
     Message m = NewMessage(raftpb::MsgBeat, kNone);
     m.set_from(id_);
     if (absl::Status s = Step(std::move(m)); !s.ok()) {
-      logger_->Debugf("error occurred during checking sending heartbeat: %s",
-                      s.message());
+      CRAFT_DEBUGF(*logger_,
+                   "error occurred during checking sending heartbeat: %s",
+                   s.message());
     }
   }
 }
@@ -1661,8 +1710,8 @@ absl::StatusOr<raftpb::ConfState> Raft::ApplyConfChange(
 raftpb::ConfState Raft::SwitchToConfig(tracker::TrackerConfig cfg,
                                        tracker::ProgressMap prs) {
   trk_.SetConfig(std::move(cfg), std::move(prs));
-  logger_->Infof("%x switched to configuration %s", id_,
-                 trk_.config().String());
+  CRAFT_INFOF(*logger_, "%x switched to configuration %s", id_,
+              trk_.config().String());
   raftpb::ConfState cs = trk_.ConfState();
   const Progress* pr = trk_.GetProgress(id_);
   is_learner_ = pr != nullptr && pr->is_learner();
@@ -1775,7 +1824,8 @@ void Raft::SendReadIndexResponse(Message m) {
 void Raft::ReleasePendingReadIndexMessages() {
   if (pending_read_index_messages_.empty()) return;
   if (!CommittedEntryInCurrentTerm()) {
-    logger_->Errorf(
+    CRAFT_ERRORF(
+        *logger_,
         "pending MsgReadIndex should be released only after first commit in "
         "current term");
     return;

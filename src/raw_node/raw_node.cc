@@ -7,6 +7,7 @@
 #include "craft/confchange/conversions.h"
 #include "craft/describe.h"
 #include "craft/errors.h"
+#include "logger/log.h"
 #include "raft/buffer_cache.h"
 #include "raft/messages.h"
 #include "raft/raft.h"
@@ -269,8 +270,8 @@ Ready RawNode::GetReady() {
         s.ok()) {
       committed_size = EntriesSize(rd.committed_entries);
     } else {
-      r.logger().Errorf("%x cannot read committed entries: %s", r.id(),
-                        s.message());
+      CRAFT_ERRORF(r.logger(), "%x cannot read committed entries: %s", r.id(),
+                   s.message());
     }
   }
   if (SoftState ss = r.soft_state(); !(ss == prev_soft_state_)) {
