@@ -7,8 +7,8 @@ namespace craft::tracker {
 bool Inflights::Add(uint64_t index, uint64_t bytes) {
   if (Full()) return false;
   size_t next = size_t{start_} + count_;
-  if (next >= size_) next -= size_;
-  // Before the buffer reaches size_ slots the window never wraps (start_
+  if (next >= limit_) next -= limit_;
+  // Before the buffer reaches limit_ slots the window never wraps (start_
   // returns to 0 whenever the window empties, and the buffer grows before
   // the window outgrows it), so `next` is at most buffer_.size() here.
   if (next >= buffer_.size()) Grow();
@@ -20,7 +20,7 @@ bool Inflights::Add(uint64_t index, uint64_t bytes) {
 
 void Inflights::Grow() {
   size_t new_size = std::max<size_t>(1, buffer_.size() * 2);
-  new_size = std::min<size_t>(new_size, size_);
+  new_size = std::min<size_t>(new_size, limit_);
   buffer_.resize(new_size);
 }
 
@@ -32,7 +32,7 @@ void Inflights::FreeLE(uint64_t to) {
   while (freed < count_ && buffer_[idx].index <= to) {
     freed_bytes += buffer_[idx].bytes;
     ++freed;
-    if (++idx >= size_) idx -= size_;
+    if (++idx >= limit_) idx -= limit_;
   }
   count_ -= freed;
   bytes_ -= freed_bytes;

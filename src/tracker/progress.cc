@@ -116,7 +116,7 @@ std::string Progress::String() const {
     absl::StrAppend(&out, " pendingSnap=", pending_snapshot_);
   }
   if (!recent_active_) out.append(" inactive");
-  if (size_t n = inflights_.Count(); n > 0) {
+  if (size_t n = inflights_.count(); n > 0) {
     absl::StrAppend(&out, " inflight=", n);
     if (inflights_.Full()) out.append("[full]");
   }

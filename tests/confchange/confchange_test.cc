@@ -68,7 +68,7 @@ TEST(ChangerTest, SimpleAddsAndDemotes) {
   // New progress is recently active and uses the tracker's window size.
   ASSERT_TRUE(Apply(trk, 7, Op::kSimple, "v9").ok());
   EXPECT_TRUE(trk.GetProgress(9)->recent_active());
-  EXPECT_EQ(trk.GetProgress(9)->inflights().size(), 10u);
+  EXPECT_EQ(trk.GetProgress(9)->inflights().limit(), 10u);
 }
 
 TEST(ChangerTest, ProtoRepeatedFieldOverloads) {

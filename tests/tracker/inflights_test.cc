@@ -13,11 +13,11 @@ TEST(InflightsTest, FullByCount) {
   EXPECT_FALSE(in.Full());
   EXPECT_TRUE(in.Add(3, 100));
   EXPECT_TRUE(in.Full());
-  EXPECT_EQ(in.Count(), 3u);
+  EXPECT_EQ(in.count(), 3u);
   EXPECT_EQ(in.bytes(), 300u);
   // A full window refuses more.
   EXPECT_FALSE(in.Add(4, 1));
-  EXPECT_EQ(in.Count(), 3u);
+  EXPECT_EQ(in.count(), 3u);
 }
 
 TEST(InflightsTest, FullByBytes) {
@@ -41,17 +41,17 @@ TEST(InflightsTest, FreeLE) {
   Inflights in(10, 0);
   for (uint64_t i = 0; i < 10; ++i) ASSERT_TRUE(in.Add(i, i));
   in.FreeLE(0);
-  EXPECT_EQ(in.Count(), 9u);
+  EXPECT_EQ(in.count(), 9u);
   EXPECT_EQ(in.bytes(), 45u);
   // Freeing below the window is a no-op.
   in.FreeLE(0);
-  EXPECT_EQ(in.Count(), 9u);
+  EXPECT_EQ(in.count(), 9u);
   in.FreeLE(4);
-  EXPECT_EQ(in.Count(), 5u);
+  EXPECT_EQ(in.count(), 5u);
   EXPECT_EQ(in.bytes(), 5u + 6 + 7 + 8 + 9);
   // Freeing beyond the window empties it.
   in.FreeLE(100);
-  EXPECT_EQ(in.Count(), 0u);
+  EXPECT_EQ(in.count(), 0u);
   EXPECT_EQ(in.bytes(), 0u);
   EXPECT_FALSE(in.Full());
 }
@@ -65,16 +65,16 @@ TEST(InflightsTest, WrapsAround) {
       ASSERT_TRUE(in.Add(next, 1));
       ++next;
     }
-    ASSERT_EQ(in.Count(), 4u);
+    ASSERT_EQ(in.count(), 4u);
     // Acknowledge the two oldest.
     in.FreeLE(next - 3);
-    ASSERT_EQ(in.Count(), 2u);
+    ASSERT_EQ(in.count(), 2u);
     ASSERT_EQ(in.bytes(), 2u);
   }
   in.FreeLE(next - 2);
-  EXPECT_EQ(in.Count(), 1u);
+  EXPECT_EQ(in.count(), 1u);
   in.FreeLE(next - 1);
-  EXPECT_EQ(in.Count(), 0u);
+  EXPECT_EQ(in.count(), 0u);
 }
 
 TEST(InflightsTest, GrowsLazily) {
@@ -98,9 +98,9 @@ TEST(InflightsTest, GrowthKeepsOrderAfterFrees) {
   in.FreeLE(1);  // the window now starts at slot 1
   in.Add(3, 3);  // grows the buffer with the window in place
   in.Add(4, 4);
-  EXPECT_EQ(in.Count(), 3u);
+  EXPECT_EQ(in.count(), 3u);
   in.FreeLE(3);
-  EXPECT_EQ(in.Count(), 1u);
+  EXPECT_EQ(in.count(), 1u);
   EXPECT_EQ(in.bytes(), 4u);
 }
 
@@ -110,12 +110,12 @@ TEST(InflightsTest, Reset) {
   in.Add(2, 10);
   ASSERT_TRUE(in.Full());
   in.Reset();
-  EXPECT_EQ(in.Count(), 0u);
+  EXPECT_EQ(in.count(), 0u);
   EXPECT_EQ(in.bytes(), 0u);
   EXPECT_FALSE(in.Full());
   EXPECT_TRUE(in.Add(7, 1));
   in.FreeLE(7);
-  EXPECT_EQ(in.Count(), 0u);
+  EXPECT_EQ(in.count(), 0u);
 }
 
 TEST(InflightsTest, CopiesAreIndependent) {
@@ -123,8 +123,8 @@ TEST(InflightsTest, CopiesAreIndependent) {
   in.Add(1, 1);
   Inflights copy = in;
   copy.Add(2, 1);
-  EXPECT_EQ(in.Count(), 1u);
-  EXPECT_EQ(copy.Count(), 2u);
+  EXPECT_EQ(in.count(), 1u);
+  EXPECT_EQ(copy.count(), 2u);
 }
 
 }  // namespace

@@ -87,7 +87,7 @@ TEST(ProgressTest, ResetStateClearsFlowControl) {
   EXPECT_EQ(pr.state(), ProgressState::kProbe);
   EXPECT_FALSE(pr.msg_app_flow_paused());
   EXPECT_EQ(pr.pending_snapshot(), 0u);
-  EXPECT_EQ(pr.inflights().Count(), 0u);
+  EXPECT_EQ(pr.inflights().count(), 0u);
 }
 
 TEST(ProgressTest, BecomeProbe) {
@@ -136,13 +136,13 @@ TEST(ProgressTest, SentEntries) {
   pr.SentEntries(3, 30);
   EXPECT_TRUE(pr.IsPaused());
   EXPECT_EQ(pr.next(), 1u);  // probing does not advance next
-  EXPECT_EQ(pr.inflights().Count(), 0u);
+  EXPECT_EQ(pr.inflights().count(), 0u);
 
   // Replicate: next advances, the window fills, full pauses.
   pr.BecomeReplicate();
   pr.SentEntries(3, 30);
   EXPECT_EQ(pr.next(), 4u);
-  EXPECT_EQ(pr.inflights().Count(), 1u);
+  EXPECT_EQ(pr.inflights().count(), 1u);
   EXPECT_FALSE(pr.IsPaused());
   pr.SentEntries(2, 20);
   EXPECT_EQ(pr.next(), 6u);

@@ -15,11 +15,10 @@ namespace craft::tracker {
 // count limit, so idle followers cost no memory.
 class Inflights {
  public:
-  // `size` bounds the number of messages; `max_bytes` bounds their total
-  // payload, 0 meaning no byte limit.
-  // (`size` comes from Config::max_inflight_msgs, an int.)
-  Inflights(size_t size, uint64_t max_bytes)
-      : size_(static_cast<uint32_t>(size)), max_bytes_(max_bytes) {}
+  // `limit` bounds the number of messages (Config::max_inflight_msgs, an
+  // int); `max_bytes` bounds their total payload, 0 meaning no byte limit.
+  Inflights(size_t limit, uint64_t max_bytes)
+      : limit_(static_cast<uint32_t>(limit)), max_bytes_(max_bytes) {}
 
   // Add records a message whose last entry has `index`, carrying `bytes`
   // payload bytes. Indexes must be added in increasing order. Adding to a
@@ -34,18 +33,19 @@ class Inflights {
   // Full: no more messages may be sent, because the count limit is reached
   // or a byte limit is set and reached.
   bool Full() const {
-    return count_ == size_ || (max_bytes_ != 0 && bytes_ >= max_bytes_);
+    return count_ == limit_ || (max_bytes_ != 0 && bytes_ >= max_bytes_);
   }
 
   // The number of messages in flight.
-  size_t Count() const { return count_; }
+  size_t count() const { return count_; }
   // Their total payload bytes.
   uint64_t bytes() const { return bytes_; }
 
   // Reset empties the window, keeping the buffer for reuse.
   void Reset();
 
-  size_t size() const { return size_; }
+  // The most messages that may be in flight.
+  size_t limit() const { return limit_; }
   uint64_t max_bytes() const { return max_bytes_; }
   // The allocated slots (for tests of the lazy growth).
   size_t capacity() const { return buffer_.size(); }
@@ -59,14 +59,14 @@ class Inflights {
   void Grow();
 
   // The slot of the oldest message; messages occupy count_ consecutive slots
-  // from start_, wrapping at size_.
+  // from start_, wrapping at limit_.
   // (32-bit counters: every Progress holds one.)
   uint32_t start_ = 0;
   uint32_t count_ = 0;
-  uint32_t size_;
+  uint32_t limit_;
   uint64_t bytes_ = 0;
   uint64_t max_bytes_;
-  // Grows up to size_ slots; a slot is in use only inside the window.
+  // Grows up to limit_ slots; a slot is in use only inside the window.
   std::vector<Inflight> buffer_;
 };
 
