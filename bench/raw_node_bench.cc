@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "benchmark/benchmark.h"
-#include "craft/capturing_logger.h"
+#include "craft/testing/capturing_logger.h"
 #include "craft/memory_storage.h"
 #include "craft/raw_node.h"
 

@@ -4,7 +4,7 @@ add_library(craft_interaction STATIC
   interaction/interaction_env.cc
   interaction/interaction_suite.cc)
 target_include_directories(craft_interaction PUBLIC "${CMAKE_CURRENT_SOURCE_DIR}")
-target_link_libraries(craft_interaction PUBLIC craft_datadriven craft)
+target_link_libraries(craft_interaction PUBLIC craft_datadriven craft craft_testing)
 craft_set_warnings(craft_interaction)
 
 craft_add_test(craft_interaction_test SOURCES interaction/interaction_test.cc)

@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "craft/capturing_logger.h"
+#include "craft/testing/capturing_logger.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "logger/log.h"

@@ -1,7 +1,7 @@
 # The Raft core and RawNode tests. Included from tests/CMakeLists.txt.
 add_library(craft_cluster STATIC support/cluster.cc)
 target_include_directories(craft_cluster PUBLIC "${CMAKE_CURRENT_SOURCE_DIR}")
-target_link_libraries(craft_cluster PUBLIC craft GTest::gtest)
+target_link_libraries(craft_cluster PUBLIC craft craft_testing GTest::gtest)
 craft_set_warnings(craft_cluster)
 
 craft_add_test(craft_raft_test SOURCES

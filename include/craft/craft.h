@@ -3,7 +3,6 @@
 #ifndef CRAFT_CRAFT_H_
 #define CRAFT_CRAFT_H_
 
-#include "craft/capturing_logger.h"
 #include "craft/confchange/confchange.h"
 #include "craft/confchange/conversions.h"
 #include "craft/config.h"

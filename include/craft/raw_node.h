@@ -44,6 +44,10 @@
 
 namespace craft {
 
+namespace testing {
+class RawNodePeer;
+}  // namespace testing
+
 class Raft;
 
 // A member of the initial configuration.
@@ -159,11 +163,10 @@ class RawNode {
   // ReadState carrying `request_ctx` in a later Ready.
   void ReadIndex(std::string request_ctx);
 
-  // Overrides the randomized election timeout until the next reset; for
-  // tests and simulations that need a fixed schedule.
-  void SetRandomizedElectionTimeout(int ticks);
-
  private:
+  // Test hooks (craft/testing/raw_node_peer.h, in craft::testing).
+  friend class testing::RawNodePeer;
+
   explicit RawNode(std::unique_ptr<Raft> raft);
 
   absl::Status StepMessage(Message&& m, bool from_network);

@@ -456,8 +456,4 @@ void RawNode::ReadIndex(std::string request_ctx) {
   (void)raft_->Step(std::move(m));
 }
 
-void RawNode::SetRandomizedElectionTimeout(int ticks) {
-  raft_->set_randomized_election_timeout(ticks);
-}
-
 }  // namespace craft

@@ -12,6 +12,7 @@
 #include "craft/confchange/conversions.h"
 #include "craft/describe.h"
 #include "craft/errors.h"
+#include "craft/testing/raw_node_peer.h"
 #include "craft/tracker/progress.h"
 
 namespace craft::interaction {
@@ -481,7 +482,8 @@ absl::Status InteractionEnv::SetRandomizedElectionTimeout(const TestData& d) {
     Fatal(s.ok() ? absl::InvalidArgumentError("timeout must be non-zero") : s);
     return absl::OkStatus();
   }
-  nodes_[*idx]->node->SetRandomizedElectionTimeout(timeout);
+  testing::RawNodePeer::SetRandomizedElectionTimeout(*nodes_[*idx]->node,
+                                                     timeout);
   return absl::OkStatus();
 }
 

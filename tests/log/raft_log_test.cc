@@ -2,7 +2,7 @@
 
 #include <memory>
 
-#include "craft/capturing_logger.h"
+#include "craft/testing/capturing_logger.h"
 #include "craft/errors.h"
 #include "craft/memory_storage.h"
 #include "gtest/gtest.h"

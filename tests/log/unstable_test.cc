@@ -2,7 +2,7 @@
 
 #include <optional>
 
-#include "craft/capturing_logger.h"
+#include "craft/testing/capturing_logger.h"
 #include "gtest/gtest.h"
 #include "support/entries.h"
 

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "absl/time/clock.h"
-#include "craft/capturing_logger.h"
+#include "craft/testing/capturing_logger.h"
 #include "craft/errors.h"
 #include "craft/memory_storage.h"
 #include "gmock/gmock.h"

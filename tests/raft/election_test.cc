@@ -3,7 +3,7 @@
 
 #include <set>
 
-#include "craft/capturing_logger.h"
+#include "craft/testing/capturing_logger.h"
 #include "craft/describe.h"
 #include "craft/memory_storage.h"
 #include "gmock/gmock.h"

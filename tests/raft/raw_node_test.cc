@@ -6,7 +6,7 @@
 #include <random>
 #include <thread>
 
-#include "craft/capturing_logger.h"
+#include "craft/testing/capturing_logger.h"
 #include "craft/describe.h"
 #include "craft/errors.h"
 #include "craft/memory_storage.h"

@@ -1,8 +1,9 @@
 // Linearizable reads through ReadIndex (thesis 6.4) and leadership
 // transfer (thesis 3.10).
 
-#include "craft/capturing_logger.h"
 #include "craft/errors.h"
+#include "craft/testing/capturing_logger.h"
+#include "craft/testing/raw_node_peer.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "support/cluster.h"
@@ -117,7 +118,7 @@ std::unique_ptr<Cluster> LeaseCluster(uint64_t seed = 0) {
 
 void ElectAfterRestart(Cluster& c, uint64_t id) {
   for (uint64_t other : c.ids()) {
-    c.node(other).SetRandomizedElectionTimeout(1000);
+    testing::RawNodePeer::SetRandomizedElectionTimeout(c.node(other), 1000);
     c.Tick(other, 10);
   }
   c.Elect(id);

@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "craft/capturing_logger.h"
+#include "craft/testing/capturing_logger.h"
 #include "craft/config.h"
 #include "craft/memory_storage.h"
 #include "craft/raw_node.h"

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "craft/craft.h"
+#include "craft/testing/capturing_logger.h"
 
 int main() {
   craft::MemoryStorage storage;

@@ -1,9 +1,9 @@
 // CapturingLogger keeps every line it is given, for tests that assert on
 // what craft logged, and turns Panic into a recorded failure instead of an
-// abort.
+// abort. Part of the craft::testing library, not of craft itself.
 
-#ifndef CRAFT_CAPTURING_LOGGER_H_
-#define CRAFT_CAPTURING_LOGGER_H_
+#ifndef CRAFT_TESTING_CAPTURING_LOGGER_H_
+#define CRAFT_TESTING_CAPTURING_LOGGER_H_
 
 #include <mutex>
 #include <string>
@@ -40,4 +40,4 @@ class CapturingLogger : public Logger {
 
 }  // namespace craft
 
-#endif  // CRAFT_CAPTURING_LOGGER_H_
+#endif  // CRAFT_TESTING_CAPTURING_LOGGER_H_
