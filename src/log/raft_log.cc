@@ -304,12 +304,15 @@ absl::Status RaftLog::Slice(uint64_t lo, uint64_t hi, uint64_t max_size,
     return absl::OkStatus();
   }
   const uint64_t cut = std::min(hi, offset);
+  // Storage fills a std::vector; any other list goes through the thread's
+  // scratch vector (kept for its capacity, not per node).
+  thread_local std::vector<Entry> scratch;
   std::vector<Entry>* ents;
   if constexpr (std::is_same_v<Out, std::vector<Entry>>) {
     ents = out;
   } else {
-    scratch_.clear();
-    ents = &scratch_;
+    scratch.clear();
+    ents = &scratch;
   }
   const size_t start = ents->size();
   if (absl::Status s = storage_->Entries(lo, cut, max_size, ents); !s.ok()) {
@@ -332,9 +335,9 @@ absl::Status RaftLog::Slice(uint64_t lo, uint64_t hi, uint64_t max_size,
     }
   }
   if constexpr (!std::is_same_v<Out, std::vector<Entry>>) {
-    out->insert(out->end(), std::make_move_iterator(scratch_.begin()),
-                std::make_move_iterator(scratch_.end()));
-    scratch_.clear();
+    out->insert(out->end(), std::make_move_iterator(scratch.begin()),
+                std::make_move_iterator(scratch.end()));
+    scratch.clear();
   }
   return absl::OkStatus();
 }

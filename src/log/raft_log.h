@@ -231,8 +231,6 @@ class RaftLog {
   // for its last index, nor for the term of that entry, the one most looked
   // up (the previous entry of every append).
   EntryId stable_last_;
-  // Entries read from the storage for a Slice into a Message::EntryList.
-  mutable std::vector<Entry> scratch_;
   // The highest index known to be committed by a quorum.
   uint64_t committed_;
   // The highest index handed out for application.

@@ -14,22 +14,29 @@ constexpr size_t kTagSize = sizeof(kTag) - 1;
 
 }  // namespace
 
+ReadOnly::State& ReadOnly::MutableState() {
+  if (state_ == nullptr) state_ = std::make_unique<State>();
+  return *state_;
+}
+
 void ReadOnly::AddRequest(uint64_t seq, uint64_t index, Message req) {
-  pending_.push_back(PendingRead{seq, index, std::move(req)});
+  MutableState().pending.push_back(PendingRead{seq, index, std::move(req)});
 }
 
 std::vector<PendingRead> ReadOnly::RecvAck(uint64_t id, uint64_t seq,
                                            const quorum::JointConfig& voters) {
-  uint64_t& acked = acked_[id];
+  State& state = MutableState();
+  uint64_t& acked = state.acked[id];
   acked = std::max(acked, seq);
   // Requests are ordered by sequence; a quorum confirming one confirms all
   // older ones. Find the newest confirmed request.
+  std::vector<PendingRead>& pending = state.pending;
   size_t confirmed = 0;
-  for (size_t i = pending_.size(); i > 0; --i) {
-    const uint64_t want = pending_[i - 1].seq;
+  for (size_t i = pending.size(); i > 0; --i) {
+    const uint64_t want = pending[i - 1].seq;
     auto lookup = [&](uint64_t voter) -> std::optional<bool> {
-      auto it = acked_.find(voter);
-      if (it != acked_.end() && it->second >= want) return true;
+      auto it = state.acked.find(voter);
+      if (it != state.acked.end() && it->second >= want) return true;
       return std::nullopt;
     };
     if (voters.VoteResult(lookup) == quorum::kVoteWon) {
@@ -38,15 +45,15 @@ std::vector<PendingRead> ReadOnly::RecvAck(uint64_t id, uint64_t seq,
     }
   }
   std::vector<PendingRead> out(
-      std::make_move_iterator(pending_.begin()),
-      std::make_move_iterator(pending_.begin() + confirmed));
-  pending_.erase(pending_.begin(), pending_.begin() + confirmed);
+      std::make_move_iterator(pending.begin()),
+      std::make_move_iterator(pending.begin() + confirmed));
+  pending.erase(pending.begin(), pending.begin() + confirmed);
   return out;
 }
 
 std::optional<uint64_t> ReadOnly::LastPendingSeq() const {
-  if (pending_.empty()) return std::nullopt;
-  return pending_.back().seq;
+  if (state_ == nullptr || state_->pending.empty()) return std::nullopt;
+  return state_->pending.back().seq;
 }
 
 std::string ReadOnly::EncodeContext(uint64_t seq) {

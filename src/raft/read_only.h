@@ -15,6 +15,7 @@
 #define CRAFT_RAFT_READ_ONLY_H_
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -51,19 +52,26 @@ class ReadOnly {
 
   // The newest pending sequence number, if any request is pending.
   std::optional<uint64_t> LastPendingSeq() const;
-  size_t pending() const { return pending_.size(); }
+  size_t pending() const {
+    return state_ == nullptr ? 0 : state_->pending.size();
+  }
 
   // The heartbeat context carrying sequence `seq`, and its inverse.
   static std::string EncodeContext(uint64_t seq);
   static std::optional<uint64_t> DecodeContext(absl::string_view ctx);
 
  private:
+  struct State {
+    std::vector<PendingRead> pending;
+    // The highest sequence each node acknowledged.
+    absl::flat_hash_map<uint64_t, uint64_t> acked;
+  };
+  State& MutableState();
+
   ReadOnlyOption option_;
-  // (A vector, not a deque: a deque allocates on construction, and every
-  // node has one of these, reads or not.)
-  std::vector<PendingRead> pending_;
-  // The highest sequence each node acknowledged.
-  absl::flat_hash_map<uint64_t, uint64_t> acked_;
+  // Allocated by the first read or acknowledgement: every group has a
+  // ReadOnly, and most never serve a read.
+  std::unique_ptr<State> state_;
 };
 
 }  // namespace craft
