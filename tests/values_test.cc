@@ -198,6 +198,16 @@ TEST(MessageTest, WireRoundTripKeepsPresence) {
   EXPECT_EQ(back->responses(0).index(), 6u);
 }
 
+TEST(MessageTest, InputOfTwoGibibytesOrMoreIsRefusedUnread) {
+  // protobuf parses at most INT_MAX bytes: longer input is refused on its
+  // length alone, before a byte of it is read (so a short buffer can stand
+  // in for it here).
+  const char byte = 0;
+  const absl::string_view huge(&byte, size_t{1} << 31);
+  EXPECT_EQ(DecodeMessage(huge).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
 TEST(MessageTest, GarbageIsRefusedWithAStatus) {
   EXPECT_EQ(DecodeMessage("\x3a\x7f").status().code(),
             absl::StatusCode::kInvalidArgument);

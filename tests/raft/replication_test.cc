@@ -200,6 +200,26 @@ TEST(ReplicationTest, AppendsBetweenReadysGoOutTogether) {
   }
 }
 
+// Batched appends are built with the Ready: a leader that steps down before
+// then has nothing to send, its successor replicates.
+TEST(ReplicationTest, BatchedAppendsAreDroppedWhenTheLeaderStepsDown) {
+  Cluster c(3);
+  c.Elect(1);
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(c.node(1).Propose("x").ok());
+  Message hb;
+  hb.set_type(raftpb::MsgHeartbeat);
+  hb.set_from(2);
+  hb.set_to(1);
+  hb.set_term(c.Term(1) + 1);
+  ASSERT_TRUE(c.node(1).Step(std::move(hb)).ok());
+  ASSERT_EQ(c.State(1), StateType::kFollower);
+  c.queue().clear();
+  ASSERT_TRUE(c.HandleReady(1));
+  for (const Message& m : c.queue()) {
+    EXPECT_NE(m.type(), raftpb::MsgApp) << "sent after stepping down";
+  }
+}
+
 TEST(ReplicationTest, InflightLimitPausesAndHeartbeatsResume) {
   Cluster c(2, [](Config& cfg) {
     cfg.max_inflight_msgs = 2;
