@@ -5,7 +5,7 @@ target_link_libraries(craft_cluster PUBLIC craft craft_testing GTest::gtest)
 craft_set_warnings(craft_cluster)
 
 craft_add_test(craft_raft_test SOURCES
-  raft/buffer_cache_test.cc
+  util/buffer_cache_test.cc
   raft/election_test.cc
   raft/replication_test.cc
   raft/membership_snapshot_test.cc

@@ -71,14 +71,19 @@ class MemoryStorage : public Storage {
   uint64_t LastIndexLocked() const;
   template <typename Ents>
   absl::Status AppendLocked(Ents&& entries);
+  absl::StatusOr<raftpb::Snapshot> SnapshotLocked() const;
 
   // A plain mutex: the lock is rarely contended (the node reads while the
   // application appends), and taking it uncontended costs about half of a
   // reader-writer lock's. (A standard one rather than absl::Mutex keeps
   // ThreadSanitizer accurate with an uninstrumented abseil.)
   mutable std::mutex mu_;
-  HardState hard_state_;       // guarded by mu_
-  raftpb::Snapshot snapshot_;  // guarded by mu_
+  HardState hard_state_;  // guarded by mu_
+  // The latest snapshot in wire form, decoded by the rare callers that need
+  // it: a data-less snapshot of a small cluster (the bootstrap one) fits in
+  // the string's inline buffer, so an idle group holds no protobuf objects.
+  uint64_t snapshot_index_ = 0;  // guarded by mu_
+  std::string snapshot_;         // guarded by mu_
   // The retained log in chunks of at most kChunk entries, so that appending
   // never moves the entries already held (one vector would relocate the
   // whole log each time it grows) and compacting drops whole chunks. A short

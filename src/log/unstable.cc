@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "logger/log.h"
+#include "util/buffer_cache.h"
 
 namespace craft {
 
@@ -50,6 +51,8 @@ bool Unstable::StableTo(EntryId id) {
   entries_.erase(
       entries_.begin(),
       entries_.begin() + static_cast<ptrdiff_t>(id.index + 1 - offset_));
+  // An idle node holds no entry buffer (see util/buffer_cache.h).
+  if (entries_.empty()) BufferCache<Entry>::Give(entries_);
   offset_ = id.index + 1;
   offset_in_progress_ = std::max(offset_in_progress_, offset_);
   return true;
@@ -65,12 +68,13 @@ bool Unstable::StableSnapTo(uint64_t i) {
 void Unstable::Restore(raftpb::Snapshot s) {
   offset_ = s.metadata().index() + 1;
   offset_in_progress_ = offset_;
-  entries_.clear();
+  BufferCache<Entry>::Give(entries_);
   snapshot_ = std::make_unique<raftpb::Snapshot>(std::move(s));
   snapshot_in_progress_ = false;
 }
 
 void Unstable::MoveAppend(absl::Span<Entry> ents) {
+  BufferCache<Entry>::Reserve(entries_);
   entries_.insert(entries_.end(), std::make_move_iterator(ents.begin()),
                   std::make_move_iterator(ents.end()));
 }

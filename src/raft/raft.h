@@ -22,9 +22,9 @@
 #include "craft/state.h"
 #include "craft/tracker/tracker.h"
 #include "log/raft_log.h"
-#include "raft/buffer_cache.h"
 #include "raft/lease.h"
 #include "raft/read_only.h"
+#include "util/buffer_cache.h"
 
 namespace craft {
 

@@ -8,9 +8,9 @@
 #include "craft/describe.h"
 #include "craft/errors.h"
 #include "logger/log.h"
-#include "raft/buffer_cache.h"
 #include "raft/messages.h"
 #include "raft/raft.h"
+#include "util/buffer_cache.h"
 
 namespace craft {
 namespace {

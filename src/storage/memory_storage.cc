@@ -58,7 +58,19 @@ MemoryStorage::MemoryStorage() { ents_.Reset(MakeEntry(0, 0)); }
 
 absl::StatusOr<InitialState> MemoryStorage::InitialState() const {
   std::lock_guard<std::mutex> lock(mu_);
-  return craft::InitialState{hard_state_, snapshot_.metadata().conf_state()};
+  absl::StatusOr<raftpb::Snapshot> snap = SnapshotLocked();
+  if (!snap.ok()) return snap.status();
+  return craft::InitialState{
+      hard_state_, std::move(*snap->mutable_metadata()->mutable_conf_state())};
+}
+
+absl::StatusOr<raftpb::Snapshot> MemoryStorage::SnapshotLocked() const {
+  raftpb::Snapshot snap;
+  // The string was encoded by this class, so only a bug can fail this.
+  if (!snap.ParseFromString(snapshot_)) {
+    return absl::InternalError("MemoryStorage: cannot decode its snapshot");
+  }
+  return snap;
 }
 
 uint64_t MemoryStorage::FirstIndexLocked() const {
@@ -129,7 +141,7 @@ absl::StatusOr<uint64_t> MemoryStorage::FirstIndex() const {
 
 absl::StatusOr<raftpb::Snapshot> MemoryStorage::Snapshot() const {
   std::lock_guard<std::mutex> lock(mu_);
-  return snapshot_;
+  return SnapshotLocked();
 }
 
 absl::Status MemoryStorage::SetHardState(const HardState& hs) {
@@ -140,31 +152,44 @@ absl::Status MemoryStorage::SetHardState(const HardState& hs) {
 
 absl::Status MemoryStorage::ApplySnapshot(raftpb::Snapshot snapshot) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (snapshot_.metadata().index() >= snapshot.metadata().index()) {
+  if (snapshot_index_ >= snapshot.metadata().index()) {
     return SnapshotOutOfDateError();
+  }
+  std::string encoded;
+  if (!snapshot.SerializeToString(&encoded)) {
+    return absl::InvalidArgumentError("ApplySnapshot: cannot encode snapshot");
   }
   ents_.Reset(
       MakeEntry(snapshot.metadata().index(), snapshot.metadata().term()));
-  snapshot_ = std::move(snapshot);
+  snapshot_index_ = snapshot.metadata().index();
+  snapshot_ = std::move(encoded);
   return absl::OkStatus();
 }
 
 absl::StatusOr<raftpb::Snapshot> MemoryStorage::CreateSnapshot(
     uint64_t i, const raftpb::ConfState* conf_state, std::string data) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (i <= snapshot_.metadata().index()) return SnapshotOutOfDateError();
+  if (i <= snapshot_index_) return SnapshotOutOfDateError();
   // Compact may have cut the log past the last snapshot.
   if (i < ents_[0].index()) return CompactedError();
   if (i > LastIndexLocked()) {
     return absl::InvalidArgumentError(absl::StrFormat(
         "snapshot %d is out of bound lastindex(%d)", i, LastIndexLocked()));
   }
-  raftpb::SnapshotMetadata* md = snapshot_.mutable_metadata();
+  absl::StatusOr<raftpb::Snapshot> snap = SnapshotLocked();
+  if (!snap.ok()) return snap.status();
+  raftpb::SnapshotMetadata* md = snap->mutable_metadata();
   md->set_index(i);
   md->set_term(ents_[i - ents_[0].index()].term());
   if (conf_state != nullptr) *md->mutable_conf_state() = *conf_state;
-  snapshot_.set_data(std::move(data));
-  return snapshot_;
+  snap->set_data(std::move(data));
+  std::string encoded;
+  if (!snap->SerializeToString(&encoded)) {
+    return absl::InvalidArgumentError("CreateSnapshot: cannot encode snapshot");
+  }
+  snapshot_index_ = i;
+  snapshot_ = std::move(encoded);
+  return snap;
 }
 
 absl::Status MemoryStorage::Compact(uint64_t compact_index) {

@@ -105,21 +105,45 @@ std::vector<uint64_t> ProgressTracker::LearnerNodes() const {
                                config_.learners.end());
 }
 
+ProgressTracker::ProgressTracker(const ProgressTracker& other)
+    : config_(other.config_),
+      progress_(other.progress_),
+      votes_(other.votes_ ? std::make_unique<quorum::VoteMap>(*other.votes_)
+                          : nullptr),
+      max_inflight_(other.max_inflight_),
+      max_inflight_bytes_(other.max_inflight_bytes_) {}
+
+ProgressTracker& ProgressTracker::operator=(const ProgressTracker& other) {
+  if (this != &other) *this = ProgressTracker(other);
+  return *this;
+}
+
+void ProgressTracker::RecordVote(uint64_t id, bool granted) {
+  if (!votes_) votes_ = std::make_unique<quorum::VoteMap>();
+  votes_->try_emplace(id, granted);
+}
+
+const quorum::VoteMap& ProgressTracker::votes() const {
+  static const quorum::VoteMap* const kNoVotes = new quorum::VoteMap();
+  return votes_ ? *votes_ : *kNoVotes;
+}
+
 VoteTally ProgressTracker::TallyVotes() const {
+  const quorum::VoteMap& votes = this->votes();
   VoteTally tally;
   // Count only current non-learner members, so that votes recorded before
   // a configuration change do not inflate the numbers.
   for (const auto& [id, pr] : progress_) {
     if (pr.is_learner()) continue;
-    auto it = votes_.find(id);
-    if (it == votes_.end()) continue;
+    auto it = votes.find(id);
+    if (it == votes.end()) continue;
     if (it->second) {
       ++tally.granted;
     } else {
       ++tally.rejected;
     }
   }
-  tally.result = config_.voters.VoteResult(votes_);
+  tally.result = config_.voters.VoteResult(votes);
   return tally;
 }
 

@@ -127,5 +127,27 @@ TEST(InflightsTest, CopiesAreIndependent) {
   EXPECT_EQ(copy.count(), 2u);
 }
 
+// A copy of a window that wraps around its buffer keeps every slot: freeing
+// the original does not touch the copy, and the copy frees in order.
+TEST(InflightsTest, CopyOfAWrappedWindow) {
+  Inflights in(4, 0);
+  for (uint64_t i = 1; i <= 4; ++i) in.Add(i, i);
+  in.FreeLE(2);
+  in.Add(5, 5);
+  in.Add(6, 6);  // slots: 5 6 3 4, window starts at slot 2
+  ASSERT_TRUE(in.Full());
+  Inflights copy(1, 0);
+  copy = in;
+  in.FreeLE(6);
+  EXPECT_EQ(in.count(), 0u);
+  ASSERT_EQ(copy.count(), 4u);
+  EXPECT_EQ(copy.capacity(), 4u);
+  copy.FreeLE(4);
+  EXPECT_EQ(copy.count(), 2u);
+  EXPECT_EQ(copy.bytes(), 11u);
+  copy.FreeLE(5);
+  EXPECT_EQ(copy.bytes(), 6u);
+}
+
 }  // namespace
 }  // namespace craft::tracker

@@ -6,7 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <vector>
+#include <memory>
 
 namespace craft::tracker {
 
@@ -19,6 +19,13 @@ class Inflights {
   // int); `max_bytes` bounds their total payload, 0 meaning no byte limit.
   Inflights(size_t limit, uint64_t max_bytes)
       : limit_(static_cast<uint32_t>(limit)), max_bytes_(max_bytes) {}
+
+  // Copies hold their own buffer (the configuration changer works on a copy
+  // of the progress map).
+  Inflights(const Inflights& other);
+  Inflights& operator=(const Inflights& other);
+  Inflights(Inflights&&) noexcept = default;
+  Inflights& operator=(Inflights&&) noexcept = default;
 
   // Add records a message whose last entry has `index`, carrying `bytes`
   // payload bytes. Indexes must be added in increasing order. Adding to a
@@ -48,7 +55,7 @@ class Inflights {
   size_t limit() const { return limit_; }
   uint64_t max_bytes() const { return max_bytes_; }
   // The allocated slots (for tests of the lazy growth).
-  size_t capacity() const { return buffer_.size(); }
+  size_t capacity() const { return capacity_; }
 
  private:
   struct Inflight {
@@ -60,14 +67,16 @@ class Inflights {
 
   // The slot of the oldest message; messages occupy count_ consecutive slots
   // from start_, wrapping at limit_.
-  // (32-bit counters: every Progress holds one.)
+  // (32-bit counters and a bare array: every Progress holds one.)
   uint32_t start_ = 0;
   uint32_t count_ = 0;
   uint32_t limit_;
+  // The slots allocated in buffer_; grows up to limit_. A slot is in use
+  // only inside the window.
+  uint32_t capacity_ = 0;
   uint64_t bytes_ = 0;
   uint64_t max_bytes_;
-  // Grows up to limit_ slots; a slot is in use only inside the window.
-  std::vector<Inflight> buffer_;
+  std::unique_ptr<Inflight[]> buffer_;
 };
 
 }  // namespace craft::tracker

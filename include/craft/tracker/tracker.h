@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -56,6 +57,10 @@ class ProgressTracker {
   // in-flight window of every progress created for this tracker.
   ProgressTracker(size_t max_inflight, uint64_t max_inflight_bytes)
       : max_inflight_(max_inflight), max_inflight_bytes_(max_inflight_bytes) {}
+  ProgressTracker(const ProgressTracker& other);
+  ProgressTracker& operator=(const ProgressTracker& other);
+  ProgressTracker(ProgressTracker&&) noexcept = default;
+  ProgressTracker& operator=(ProgressTracker&&) noexcept = default;
 
   const TrackerConfig& config() const { return config_; }
   const ProgressMap& progress() const { return progress_; }
@@ -94,14 +99,12 @@ class ProgressTracker {
   std::vector<uint64_t> LearnerNodes() const;
 
   // ResetVotes starts a new election.
-  void ResetVotes() { votes_ = quorum::VoteMap(); }  // frees the table
+  void ResetVotes() { votes_.reset(); }
   // RecordVote records `id`'s vote; only its first vote counts.
-  void RecordVote(uint64_t id, bool granted) {
-    votes_.try_emplace(id, granted);
-  }
+  void RecordVote(uint64_t id, bool granted);
   // TallyVotes counts the votes and the election's outcome.
   VoteTally TallyVotes() const;
-  const quorum::VoteMap& votes() const { return votes_; }
+  const quorum::VoteMap& votes() const;
 
   size_t max_inflight() const { return max_inflight_; }
   uint64_t max_inflight_bytes() const { return max_inflight_bytes_; }
@@ -109,7 +112,8 @@ class ProgressTracker {
  private:
   TrackerConfig config_;
   ProgressMap progress_;
-  quorum::VoteMap votes_;
+  // Null outside elections: a table only while votes are counted.
+  std::unique_ptr<quorum::VoteMap> votes_;
   size_t max_inflight_;
   uint64_t max_inflight_bytes_;
 };

@@ -1,4 +1,4 @@
-#include "raft/buffer_cache.h"
+#include "util/buffer_cache.h"
 
 #include <thread>
 #include <vector>

@@ -13,8 +13,8 @@
 // capacity), so a buffer taken on one thread and given back on another just
 // moves between the caches.
 
-#ifndef CRAFT_RAFT_BUFFER_CACHE_H_
-#define CRAFT_RAFT_BUFFER_CACHE_H_
+#ifndef CRAFT_UTIL_BUFFER_CACHE_H_
+#define CRAFT_UTIL_BUFFER_CACHE_H_
 
 #include <cstddef>
 #include <cstdint>
@@ -103,4 +103,4 @@ class BufferCache {
 
 }  // namespace craft
 
-#endif  // CRAFT_RAFT_BUFFER_CACHE_H_
+#endif  // CRAFT_UTIL_BUFFER_CACHE_H_
