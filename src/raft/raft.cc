@@ -148,29 +148,29 @@ absl::StatusOr<std::unique_ptr<Raft>> Raft::Create(const Config& config) {
 Raft::Raft(const Config& c, RaftLog log, Logger* logger)
     : id_(c.id),
       log_(std::move(log)),
-      max_msg_size_(c.max_size_per_msg),
-      max_uncommitted_size_(c.max_uncommitted_entries_size != 0
-                                ? c.max_uncommitted_entries_size
-                                : kNoLimit),
       trk_(static_cast<size_t>(c.max_inflight_msgs),
            c.max_inflight_bytes != 0 ? c.max_inflight_bytes : kNoLimit),
-      disable_conf_change_validation_(c.disable_conf_change_validation),
       read_only_(c.read_only_option),
       // A lease lasts 3/4 of the election timeout (see LeaderLease).
       lease_(c.read_only_option == ReadOnlyOption::kLeaseBased
                  ? std::make_unique<LeaderLease>(
                        std::max<int>(1, int64_t{c.election_tick} * 3 / 4))
                  : nullptr),
-      check_quorum_(c.check_quorum),
-      pre_vote_(c.pre_vote),
+      max_msg_size_(c.max_size_per_msg),
+      max_uncommitted_size_(c.max_uncommitted_entries_size != 0
+                                ? c.max_uncommitted_entries_size
+                                : kNoLimit),
+      rng_state_(c.random_seed ^ (c.id * 0x9e3779b97f4a7c15ULL)),
+      logger_(logger),
       heartbeat_timeout_(c.heartbeat_tick),
       election_timeout_(c.election_tick),
+      disable_conf_change_validation_(c.disable_conf_change_validation),
+      check_quorum_(c.check_quorum),
+      pre_vote_(c.pre_vote),
       disable_proposal_forwarding_(c.disable_proposal_forwarding),
       step_down_on_removal_(c.step_down_on_removal),
       batch_appends_(c.batch_appends),
-      async_storage_writes_(c.async_storage_writes),
-      rng_state_(c.random_seed ^ (c.id * 0x9e3779b97f4a7c15ULL)),
-      logger_(logger) {}
+      async_storage_writes_(c.async_storage_writes) {}
 
 absl::Status Raft::Init(const Config& config) {
   absl::StatusOr<InitialState> st = config.storage->InitialState();
@@ -1014,7 +1014,7 @@ absl::Status Raft::StepLeader(Message& m) {
       // and the simulator found the stale read: a node restarted with its
       // commit index behind what it had acknowledged, and led alone).
       if (!CommittedEntryInCurrentTerm()) {
-        pending_read_index_messages_.push_back(std::move(m));
+        MutableReads().held.push_back(std::move(m));
         return absl::OkStatus();
       }
       SendReadIndexResponse(std::move(m));
@@ -1479,9 +1479,7 @@ absl::Status Raft::StepFollower(Message& m) {
             id_, m.from(), m.entries_size());
         return absl::OkStatus();
       }
-      BufferCache<ReadState>::Reserve(read_states_);
-      read_states_.push_back(
-          ReadState{m.index(), m.entries(0).data().ToString()});
+      AddReadState(ReadState{m.index(), m.entries(0).data().ToString()});
       return absl::OkStatus();
     default:
       return absl::OkStatus();
@@ -1782,15 +1780,24 @@ absl::Status Raft::Bootstrap(absl::Span<const raftpb::ConfChange> peers) {
 // ---------------------------------------------------------------------------
 // Reads
 
+Raft::Reads& Raft::MutableReads() {
+  if (reads_ == nullptr) reads_ = std::make_unique<Reads>();
+  return *reads_;
+}
+
+void Raft::AddReadState(ReadState rs) {
+  std::vector<ReadState>& states = MutableReads().states;
+  BufferCache<ReadState>::Reserve(states);
+  states.push_back(std::move(rs));
+}
+
 bool Raft::CommittedEntryInCurrentTerm() const {
   return log_.TermOrZero(log_.committed()) == term_;
 }
 
 void Raft::RespondToReadIndex(Message req, uint64_t read_index) {
   if (req.from() == kNone || req.from() == id_) {
-    BufferCache<ReadState>::Reserve(read_states_);
-    read_states_.push_back(
-        ReadState{read_index, req.entries(0).data().ToString()});
+    AddReadState(ReadState{read_index, req.entries(0).data().ToString()});
     return;
   }
   Message resp = NewMessage(raftpb::MsgReadIndexResp, req.from());
@@ -1822,7 +1829,7 @@ void Raft::SendReadIndexResponse(Message m) {
 }
 
 void Raft::ReleasePendingReadIndexMessages() {
-  if (pending_read_index_messages_.empty()) return;
+  if (reads_ == nullptr || reads_->held.empty()) return;
   if (!CommittedEntryInCurrentTerm()) {
     CRAFT_ERRORF(
         *logger_,
@@ -1830,8 +1837,8 @@ void Raft::ReleasePendingReadIndexMessages() {
         "current term");
     return;
   }
-  std::vector<Message> msgs = std::move(pending_read_index_messages_);
-  pending_read_index_messages_.clear();
+  std::vector<Message> msgs = std::move(reads_->held);
+  reads_->held.clear();
   for (Message& m : msgs) SendReadIndexResponse(std::move(m));
 }
 

@@ -100,7 +100,7 @@ class Raft {
   // capacity) for what comes next.
   bool HasOutput() const {
     return appends_pending_ || !msgs_.empty() || !msgs_after_append_.empty() ||
-           !read_states_.empty();
+           (reads_ != nullptr && !reads_->states.empty());
   }
   // Sends the appends batched since the last Ready (Config::batch_appends):
   // each follower gets what it has not been sent (as many messages as flow
@@ -116,7 +116,8 @@ class Raft {
     BufferCache<Message>::MoveInto(msgs_after_append_, out);
   }
   void TakeReadStates(std::vector<ReadState>* out) {
-    BufferCache<ReadState>::MoveInto(read_states_, out);
+    if (reads_ != nullptr)
+      BufferCache<ReadState>::MoveInto(reads_->states, out);
   }
 
  private:
@@ -204,64 +205,74 @@ class Raft {
   // Answers `req` at `read_index`: a read state for local requests, a
   // MsgReadIndexResp for forwarded ones.
   void RespondToReadIndex(Message req, uint64_t read_index);
+  void AddReadState(ReadState rs);
 
   void AbortLeaderTransfer() { lead_transferee_ = kNone; }
 
+  // What ReadIndex requests leave behind, allocated by the first one: most
+  // groups never serve a read.
+  struct Reads {
+    // Answers to local requests, for the next Ready.
+    std::vector<ReadState> states;
+    // Requests that arrived before this leader committed an entry of its
+    // term; answered once it has.
+    std::vector<Message> held;
+  };
+  Reads& MutableReads();
+
+  // (Members are ordered to pack: a process may hold thousands of groups.)
   const uint64_t id_;
   uint64_t term_ = 0;
   uint64_t vote_ = kNone;
-  std::vector<ReadState> read_states_;
-  RaftLog log_;
-  const uint64_t max_msg_size_;
-  const uint64_t max_uncommitted_size_;
-  tracker::ProgressTracker trk_;
-  StateType state_ = StateType::kFollower;
-  bool is_learner_ = false;
-  std::vector<Message> msgs_;
-  std::vector<Message> msgs_after_append_;
   uint64_t lead_ = kNone;
   // The target of a leadership transfer in progress (Raft thesis 3.10).
   uint64_t lead_transferee_ = kNone;
   // At most one configuration change may be in the log and unapplied: new
   // ones are refused until the applied index reaches this index.
   uint64_t pending_conf_index_ = 0;
-  const bool disable_conf_change_validation_;
   // An estimate of the payload bytes in the uncommitted tail of the log;
   // only the leader maintains it.
   uint64_t uncommitted_size_ = 0;
-  ReadOnly read_only_;
   // Sequence numbers of ReadIndex requests (and, with lease-based reads, of
   // every heartbeat round); never reused, even across terms.
   uint64_t read_seq_ = 0;
+  RaftLog log_;
+  tracker::ProgressTracker trk_;
+  std::vector<Message> msgs_;
+  std::vector<Message> msgs_after_append_;
+  ReadOnly read_only_;
   // With lease-based reads (null otherwise): when this leader may answer
   // from its lease.
   const std::unique_ptr<LeaderLease> lease_;
-  // With lease-based reads, a node that restarts with a term may have
-  // promised a leader not to vote for an election timeout: it keeps that
-  // promise for its first election timeout.
-  bool lease_guard_on_start_ = false;
+  std::unique_ptr<Reads> reads_;
+  const uint64_t max_msg_size_;
+  const uint64_t max_uncommitted_size_;
+  uint64_t rng_state_;
+  Logger* logger_;
   // Ticks since the last election timeout (leader, candidate) or since a
   // valid message from the leader (follower).
   int election_elapsed_ = 0;
   // Ticks since the last heartbeat; leader only.
   int heartbeat_elapsed_ = 0;
-  const bool check_quorum_;
-  const bool pre_vote_;
-  const int heartbeat_timeout_;
-  const int election_timeout_;
   // Uniform in [election_timeout_, 2 * election_timeout_), re-drawn on
   // every reset.
   int randomized_election_timeout_ = 0;
+  const int heartbeat_timeout_;
+  const int election_timeout_;
+  StateType state_ = StateType::kFollower;
+  bool is_learner_ = false;
+  // With lease-based reads, a node that restarts with a term may have
+  // promised a leader not to vote for an election timeout: it keeps that
+  // promise for its first election timeout.
+  bool lease_guard_on_start_ = false;
+  bool appends_pending_ = false;
+  const bool disable_conf_change_validation_;
+  const bool check_quorum_;
+  const bool pre_vote_;
   const bool disable_proposal_forwarding_;
   const bool step_down_on_removal_;
   const bool batch_appends_;
-  bool appends_pending_ = false;
   const bool async_storage_writes_;
-  uint64_t rng_state_;
-  Logger* logger_;
-  // ReadIndex requests that arrived before this leader committed an entry
-  // of its term; answered once it has.
-  std::vector<Message> pending_read_index_messages_;
 };
 
 }  // namespace craft
