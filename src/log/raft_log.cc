@@ -275,9 +275,16 @@ absl::Status RaftLog::CheckOutOfBounds(uint64_t lo, uint64_t hi) const {
         absl::StrFormat("slice[%d,%d) out of bound [%d,%d]", lo, hi,
                         FirstIndex(), LastIndex()));
   }
-  // Only a range that reaches into the storage can be compacted (and only
-  // then is the storage asked).
-  if (lo < unstable_.offset() && lo < FirstIndex()) return CompactedError();
+  // Only a range that reaches into the storage can be compacted: by the
+  // application, which compacts what it applied, or by a pending snapshot.
+  // Only then is the first index looked up (the committed entries handed
+  // out for application, read every Ready, lie above the applied index). A
+  // storage compacted further answers CompactedError from Entries anyway.
+  if (lo < unstable_.offset() &&
+      (lo <= applied_ || unstable_.snapshot() != nullptr) &&
+      lo < FirstIndex()) {
+    return CompactedError();
+  }
   return absl::OkStatus();
 }
 
