@@ -163,7 +163,7 @@ TEST(QuoteDataTest, InvalidUtf8ByteByByte) {
   EXPECT_EQ(QuoteData("\xef\xbf\xbd\xff"), "\"\xef\xbf\xbd\\xff\"");
 }
 
-// Boundary entries read off the Go 1.22 tables (src/describe/go_isprint.inc,
+// Boundary entries read off the Go 1.22 tables (src/gofmt/go_isprint.inc,
 // Unicode 15.0.0): each side of a few ranges of isPrint16 / isPrint32 and of
 // a few exceptions listed in isNotPrint16 / isNotPrint32.
 TEST(QuoteDataTest, GoTableBoundaries) {

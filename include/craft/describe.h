@@ -82,9 +82,6 @@ std::string DescribeReadStates(absl::Span<const ReadState> rs);
 // "<empty Ready>" (no newline) when there is nothing.
 std::string DescribeReady(const Ready& rd);
 
-absl::string_view MessageTypeName(raftpb::MessageType t);
-absl::string_view EntryTypeName(raftpb::EntryType t);
-
 }  // namespace craft
 
 #endif  // CRAFT_DESCRIBE_H_

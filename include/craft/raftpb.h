@@ -8,12 +8,18 @@
 #include <cstdint>
 #include <limits>
 
+#include "absl/strings/string_view.h"
 #include "craft/entry.h"
 #include "craft/hard_state.h"
 #include "craft/message.h"
 #include "craft/raftpb.pb.h"
 
 namespace craft {
+
+// The names of the wire enums ("MsgApp", "EntryNormal"), as etcd-io/raft
+// prints them; empty for a value this build does not know.
+absl::string_view MessageTypeName(raftpb::MessageType t);
+absl::string_view EntryTypeName(raftpb::EntryType t);
 
 // kNone is the id of no node: no leader, no vote.
 inline constexpr uint64_t kNone = 0;

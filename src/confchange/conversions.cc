@@ -8,7 +8,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "craft/describe.h"
+#include "gofmt/gofmt.h"
 
 namespace craft::confchange {
 namespace {
@@ -19,8 +19,8 @@ namespace {
 // character.
 absl::StatusOr<uint64_t> ParseUint64(absl::string_view s) {
   auto error = [s](absl::string_view what) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("strconv.ParseUint: parsing ", QuoteData(s), ": ", what));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "strconv.ParseUint: parsing ", gofmt::Quote(s), ": ", what));
   };
   if (s.empty()) return error("invalid syntax");
   constexpr uint64_t kMax = UINT64_MAX;

@@ -10,8 +10,8 @@
 #include "absl/strings/str_join.h"
 #include "craft/confchange/confchange.h"
 #include "craft/confchange/conversions.h"
-#include "craft/describe.h"
 #include "craft/errors.h"
+#include "gofmt/gofmt.h"
 #include "logger/log.h"
 #include "raft/messages.h"
 
@@ -186,7 +186,7 @@ absl::Status Raft::Init(const Config& config) {
   if (!restored.ok()) {
     return absl::FailedPreconditionError(absl::StrFormat(
         "cannot restore configuration %s: %s",
-        DescribeConfState(st->conf_state), restored.status().message()));
+        gofmt::ConfStateNamed(st->conf_state), restored.status().message()));
   }
   SwitchToConfig(std::move(restored->config), std::move(restored->progress));
   if (!IsEmptyHardState(st->hard_state)) {
@@ -1120,7 +1120,7 @@ absl::Status Raft::StepLeaderPropose(Message& m) {
       }
       if (absl::Status s = confchange::Validate(v1); !s.ok()) return s;
       ccs[i] = confchange::AsV2(v1);
-      cc_text[i] = GoFormatConfChange(v1);
+      cc_text[i] = gofmt::ConfChange(v1);
     } else if (e.type() == raftpb::EntryConfChangeV2) {
       raftpb::ConfChangeV2 v2;
       if (!v2.ParseFromArray(e.data().data(),
@@ -1128,7 +1128,7 @@ absl::Status Raft::StepLeaderPropose(Message& m) {
         return absl::InvalidArgumentError("proposed ConfChangeV2 is malformed");
       }
       if (absl::Status s = confchange::Validate(v2); !s.ok()) return s;
-      cc_text[i] = GoFormatConfChangeV2(v2);
+      cc_text[i] = gofmt::ConfChangeV2(v2);
       ccs[i] = std::move(v2);
     }
   }
@@ -1588,7 +1588,7 @@ bool Raft::Restore(raftpb::Snapshot s) {
         *logger_,
         "%x attempted to restore snapshot but it is not in the ConfState %s; "
         "should never happen",
-        id_, GoFormatConfState(cs));
+        id_, gofmt::ConfState(cs));
     return false;
   }
   const EntryId id{s.metadata().term(), s.metadata().index()};
@@ -1612,7 +1612,7 @@ bool Raft::Restore(raftpb::Snapshot s) {
   if (!restored.ok()) {
     CRAFT_ERRORF(*logger_,
                  "%x unable to restore config %s: %s; ignoring snapshot", id_,
-                 DescribeConfState(cs), restored.status().message());
+                 gofmt::ConfStateNamed(cs), restored.status().message());
     return false;
   }
   log_.Restore(std::move(s));

@@ -5,7 +5,6 @@
 
 #include "absl/strings/str_format.h"
 #include "craft/confchange/conversions.h"
-#include "craft/describe.h"
 #include "craft/errors.h"
 #include "logger/log.h"
 #include "raft/messages.h"
