@@ -35,12 +35,18 @@ class Logger {
   // Write records one single-line message.
   virtual void Write(LogLevel level, absl::string_view message) = 0;
 
-  // Panic is called when the application broke a contract craft relies on
-  // (for example, it acknowledged a Ready it never received). The message is
-  // written at kFatal; the default then aborts the process. An override may
-  // route the failure elsewhere and return, in which case the operation that
-  // detected it returns an error instead of continuing.
-  virtual void Panic(absl::string_view message);
+  // Flush makes what was written so far durable (a file logger syncs). It
+  // is called before a panic aborts the process; the default does nothing.
+  virtual void Flush() {}
+
+  // Panic reports a broken contract that a node cannot continue from: an
+  // invariant of the core failed, or the application broke the API's
+  // contract (GetReady twice without Advance, a storage that cannot answer
+  // for the entries it holds). Peer messages and arguments never lead here:
+  // those get an absl::Status. Panic writes `message` at kFatal (whatever
+  // Enabled says), calls Flush and aborts the process. It never returns, so
+  // the core never continues from made-up state (as etcd-io/raft panics).
+  [[noreturn]] void Panic(absl::string_view message);
 
   template <typename... Args>
   void Debugf(const absl::FormatSpec<Args...>& format, const Args&... args) {
@@ -59,7 +65,8 @@ class Logger {
     Logf(LogLevel::kError, format, args...);
   }
   template <typename... Args>
-  void Panicf(const absl::FormatSpec<Args...>& format, const Args&... args) {
+  [[noreturn]] void Panicf(const absl::FormatSpec<Args...>& format,
+                           const Args&... args) {
     Panic(absl::StrFormat(format, args...));
   }
 

@@ -131,14 +131,16 @@ class RawNode {
   // HasReady reports whether GetReady would return anything.
   bool HasReady() const;
 
-  // GetReady returns the pending work and marks it handed out.
+  // GetReady returns the pending work and marks it handed out. Without
+  // asynchronous storage writes, a second GetReady before Advance is a
+  // broken contract: it panics (Logger::Panic).
   Ready GetReady();
 
   // Advance acknowledges that the last Ready was processed. Not used with
-  // asynchronous storage writes. Handing the Ready back lets later Readys
-  // reuse its buffers instead of allocating new ones; they are kept in a
-  // small cache shared by the nodes of the calling thread, so an idle node
-  // holds none.
+  // asynchronous storage writes (calling it then panics). Handing the Ready
+  // back lets later Readys reuse its buffers instead of allocating new ones;
+  // they are kept in a small cache shared by the nodes of the calling thread,
+  // so an idle node holds none.
   void Advance();
   void Advance(Ready&& rd);
 

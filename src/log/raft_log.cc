@@ -152,7 +152,6 @@ uint64_t RaftLog::FirstIndex() const {
   if (!i.ok()) {
     logger_->Panicf("storage failed to report its first index: %s",
                     i.status().message());
-    return unstable_.offset();
   }
   return *i;
 }
@@ -162,7 +161,6 @@ uint64_t RaftLog::LastTerm() const {
   if (!t.ok()) {
     logger_->Panicf("unexpected error when getting the last term (%s)",
                     t.status().message());
-    return 0;
   }
   return *t;
 }
@@ -174,7 +172,6 @@ void RaftLog::CommitTo(uint64_t to) {
         "tocommit(%d) is out of range [lastIndex(%d)]. Was the raft log "
         "corrupted, truncated, or lost?",
         to, LastIndex());
-    return;
   }
   committed_ = to;
 }
@@ -192,7 +189,6 @@ void RaftLog::AppliedTo(uint64_t i, uint64_t size) {
     logger_->Panicf(
         "applied(%d) is out of range [prevApplied(%d), committed(%d)]", i,
         applied_, committed_);
-    return;
   }
   applied_ = i;
   applying_ = std::max(applying_, i);
@@ -209,7 +205,6 @@ void RaftLog::AcceptApplying(uint64_t i, uint64_t size, bool allow_unstable) {
         "applying(%d) is out of range [prevApplying(%d), "
         "committed(%d)]",
         i, applying_, committed_);
-    return;
   }
   applying_ = i;
   applying_size_ += size;

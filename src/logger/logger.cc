@@ -24,6 +24,7 @@ absl::string_view LogLevelName(LogLevel level) {
 
 void Logger::Panic(absl::string_view message) {
   Write(LogLevel::kFatal, message);
+  Flush();
   std::abort();
 }
 

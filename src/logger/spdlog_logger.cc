@@ -45,12 +45,7 @@ class SpdlogLogger : public Logger {
                  fmt::string_view(message.data(), message.size()));
   }
 
-  void Panic(absl::string_view message) override {
-    logger_->log(spdlog::level::critical, "{}",
-                 fmt::string_view(message.data(), message.size()));
-    logger_->flush();
-    std::abort();
-  }
+  void Flush() override { logger_->flush(); }
 
  private:
   std::shared_ptr<spdlog::logger> logger_;

@@ -258,13 +258,11 @@ void Raft::Send(Message&& m) {
     // ours (pre-votes are for the next term).
     if (m.term() == 0) {
       logger_->Panicf("term should be set when sending %s", TypeName(t));
-      return;
     }
   } else {
     if (m.term() != 0) {
       logger_->Panicf("term should not be set when sending %s (was %d)",
                       TypeName(t), m.term());
-      return;
     }
     // Proposals and read requests forwarded to the leader travel without a
     // term, like local messages: they are valid in any term.
@@ -282,7 +280,6 @@ void Raft::Send(Message&& m) {
     if (m.to() == id_) {
       logger_->Panicf("message should not be self-addressed when sending %s",
                       TypeName(t));
-      return;
     }
     BufferCache<Message>::Reserve(msgs_);
     msgs_.push_back(std::move(m));
@@ -610,7 +607,6 @@ void Raft::BecomeFollower(uint64_t term, uint64_t lead) {
 void Raft::BecomeCandidate() {
   if (state_ == StateType::kLeader) {
     logger_->Panicf("invalid transition [leader -> candidate]");
-    return;
   }
   Reset(term_ + 1);
   vote_ = id_;
@@ -621,7 +617,6 @@ void Raft::BecomeCandidate() {
 void Raft::BecomePreCandidate() {
   if (state_ == StateType::kLeader) {
     logger_->Panicf("invalid transition [leader -> pre-candidate]");
-    return;
   }
   // Only the role changes: the term and vote stay until the pre-vote wins.
   trk_.ResetVotes();
@@ -633,7 +628,6 @@ void Raft::BecomePreCandidate() {
 void Raft::BecomeLeader() {
   if (state_ == StateType::kFollower) {
     logger_->Panicf("invalid transition [follower -> leader]");
-    return;
   }
   Reset(term_);
   lead_ = id_;

@@ -334,9 +334,6 @@ Ready RawNode::GetReady() {
   } else {
     if (!steps_on_advance_.empty() || pending_stable_ || pending_apply_) {
       r.logger().Panicf("two accepted Ready structs without call to Advance");
-      steps_on_advance_.clear();
-      pending_stable_.reset();
-      pending_apply_.reset();
     }
     // Responses vouching for durable state go out with this Ready: the
     // contract has the application persist before it sends. Those addressed
@@ -380,7 +377,6 @@ void RawNode::Advance() {
   if (raft_->async_storage_writes()) {
     raft_->logger().Panicf(
         "Advance must not be called when using AsyncStorageWrites");
-    return;
   }
   std::vector<Message> steps = std::move(steps_on_advance_);
   steps_on_advance_ = std::vector<Message>();

@@ -1,5 +1,9 @@
 #include "craft/testing/capturing_logger.h"
 
+#include <cstdio>
+#include <string>
+#include <utility>
+
 #include "absl/strings/str_cat.h"
 
 namespace craft {
@@ -10,15 +14,13 @@ bool CapturingLogger::Enabled(LogLevel level) const {
 }
 
 void CapturingLogger::Write(LogLevel level, absl::string_view message) {
+  std::string line = absl::StrCat(LogLevelName(level), " ", message);
+  // A panic's message must outlive the process it aborts (death tests
+  // match it on stderr).
+  if (level == LogLevel::kFatal) std::fprintf(stderr, "%s\n", line.c_str());
   std::lock_guard<std::mutex> lock(mu_);
   if (level < min_level_) return;
-  lines_.push_back(absl::StrCat(LogLevelName(level), " ", message));
-}
-
-void CapturingLogger::Panic(absl::string_view message) {
-  std::lock_guard<std::mutex> lock(mu_);
-  lines_.push_back(absl::StrCat(LogLevelName(LogLevel::kFatal), " ", message));
-  ++panics_;
+  lines_.push_back(std::move(line));
 }
 
 void CapturingLogger::set_min_level(LogLevel level) {
@@ -31,15 +33,9 @@ std::vector<std::string> CapturingLogger::Lines() const {
   return lines_;
 }
 
-int CapturingLogger::panics() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return panics_;
-}
-
 void CapturingLogger::Clear() {
   std::lock_guard<std::mutex> lock(mu_);
   lines_.clear();
-  panics_ = 0;
 }
 
 }  // namespace craft

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdio>
 #include <limits>
 #include <utility>
 
@@ -53,12 +54,13 @@ class InteractionEnv::EnvLogger : public Logger {
     return static_cast<int>(level) >= static_cast<int>(env_->level_);
   }
   void Write(LogLevel level, absl::string_view message) override {
+    // A panic aborts the process next: its message goes to stderr too.
+    if (level == LogLevel::kFatal) {
+      std::fprintf(stderr, "panic: %.*s\n", static_cast<int>(message.size()),
+                   message.data());
+    }
     if (!Enabled(level)) return;
     env_->Write(absl::StrCat(LogLevelName(level), " ", message, "\n"));
-  }
-  void Panic(absl::string_view message) override {
-    Write(LogLevel::kFatal, message);
-    env_->Fatal(absl::InternalError(absl::StrCat("panic: ", message)));
   }
 
  private:

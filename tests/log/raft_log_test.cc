@@ -2,9 +2,9 @@
 
 #include <memory>
 
-#include "craft/testing/capturing_logger.h"
 #include "craft/errors.h"
 #include "craft/memory_storage.h"
+#include "craft/testing/capturing_logger.h"
 #include "gtest/gtest.h"
 #include "support/entries.h"
 
@@ -256,7 +256,6 @@ TEST_F(RaftLogTest, MaybeAppendConflictingWithCommittedIsAnErrorNotACrash) {
   EXPECT_EQ(got.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(Ids(*l.AllEntries()), (IdList{{1, 1}, {2, 2}, {3, 3}}));
   EXPECT_EQ(l.committed(), 2u);
-  EXPECT_EQ(logger_.panics(), 0);
 
   // Entries whose indexes do not follow prev are malformed.
   got = l.MaybeAppend({3, 3}, 3, Entries({{5, 3}}));
@@ -272,11 +271,8 @@ TEST_F(RaftLogTest, CommitTo) {
   EXPECT_EQ(l.committed(), 2u) << "never decreases";
   l.CommitTo(3);
   EXPECT_EQ(l.committed(), 3u);
-  EXPECT_EQ(logger_.panics(), 0);
-  l.CommitTo(4);
-  EXPECT_EQ(l.committed(), 3u);
-  EXPECT_EQ(logger_.panics(), 1) << "committing past the end is an invariant "
-                                    "violation";
+  // Committing past the end is an invariant violation.
+  EXPECT_DEATH(l.CommitTo(4), "tocommit\\(4\\) is out of range");
 }
 
 TEST_F(RaftLogTest, MaybeCommit) {
@@ -390,15 +386,16 @@ TEST_F(RaftLogTest, ZeroBudgetAppliesOneEntryAtATime) {
   EXPECT_EQ(l.applied(), 3u);
 }
 
-TEST_F(RaftLogTest, AppliedToOutOfRangeIsReported) {
+TEST_F(RaftLogTest, AppliedToOutOfRangePanics) {
   RaftLog& l = Make(Consecutive(1, 3, 1));
   l.CommitTo(2);
   l.AppliedTo(2, 0);
   EXPECT_EQ(l.applied(), 2u);
   EXPECT_EQ(l.applying(), 2u);
-  l.AppliedTo(3, 0);  // past commit
-  l.AppliedTo(1, 0);  // backwards
-  EXPECT_EQ(logger_.panics(), 2);
+  EXPECT_DEATH(l.AppliedTo(3, 0),
+               "applied\\(3\\) is out of range");  // past commit
+  EXPECT_DEATH(l.AppliedTo(1, 0),
+               "applied\\(1\\) is out of range");  // backwards
   EXPECT_EQ(l.applied(), 2u);
 }
 

@@ -108,7 +108,6 @@ TEST(PeerInputTest, TermZeroIsAllowedOnlyForForwardedRequests) {
     EXPECT_EQ(c.node(2).Step(Msg(t, 1, 2, 0)).code(),
               absl::StatusCode::kInvalidArgument);
   }
-  EXPECT_EQ(c.logger().panics(), 0);
 }
 
 // Without asynchronous storage writes there are no storage threads: a
@@ -135,7 +134,6 @@ TEST(PeerInputTest, StorageResponsesAreRefusedWithoutAsyncWrites) {
   Message applied = Msg(raftpb::MsgStorageApplyResp, kLocalApplyThread, 1, 0);
   *applied.add_entries() = MakeEntry(1000, c.Term(1));
   EXPECT_EQ(c.node(1).Step(applied).code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(c.logger().panics(), 0);
 }
 
 TEST(PeerInputTest, StepFromPeerRefusesStorageResponses) {
@@ -151,7 +149,6 @@ TEST(PeerInputTest, StepFromPeerRefusesStorageResponses) {
   // never handed out for application is refused, not a panic.
   *applied.mutable_entries(0) = MakeEntry(1000, 1);
   EXPECT_EQ(c.node(1).Step(applied).code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(c.logger().panics(), 0);
   // StepFromPeer is Step for everything else.
   Message hb = Msg(raftpb::MsgHeartbeat, 2, 1, 2);
   EXPECT_TRUE(c.node(1).StepFromPeer(hb).ok());
@@ -214,7 +211,6 @@ TEST(PeerInputTest, TermsWithoutRoomToGrowAreRefused) {
   }
   c.Tick(2, 100);  // election timeouts try too
   EXPECT_EQ(c.Term(2), kMaxTerm);
-  EXPECT_EQ(c.logger().panics(), 0);
 }
 
 TEST(PeerInputTest, IndexesWithoutRoomToGrowAreRefused) {
@@ -257,7 +253,6 @@ TEST(PeerInputTest, IndexesWithoutRoomToGrowAreRefused) {
   EXPECT_EQ(written[0].index(), kMaxIndex);
   EXPECT_TRUE(IsProposalDropped(rn->Propose("x")));
   EXPECT_FALSE(rn->HasReady());
-  EXPECT_EQ(logger.panics(), 0);
 
   // And a storage beyond it is refused at start.
   MemoryStorage beyond;
@@ -320,7 +315,6 @@ TEST(PeerInputTest, RemovedLeaderAcknowledgesItsOwnAppendsInBothModes) {
     Ready rd = c.node(1).GetReady();
     ASSERT_TRUE(c.node(1).ApplyConfChange(remove).ok());
     c.node(1).Advance();  // steps the leader's own acknowledgement
-    EXPECT_EQ(c.logger().panics(), 0);
   }
   // With asynchronous writes, the application steps it.
   CapturingLogger logger(LogLevel::kWarning);
@@ -364,7 +358,6 @@ TEST(PeerInputTest, RemovedLeaderAcknowledgesItsOwnAppendsInBothModes) {
     EXPECT_TRUE(n.Step(r).ok()) << r.type();
   }
   EXPECT_TRUE(own_ack);
-  EXPECT_EQ(logger.panics(), 0);
 }
 
 TEST(PeerInputTest, ForwardedProposalReturningToItsProposerIsAppended) {

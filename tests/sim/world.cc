@@ -1,6 +1,7 @@
 #include "sim/world.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <limits>
 #include <utility>
 
@@ -37,25 +38,32 @@ std::string Ctx(uint64_t client, uint64_t seq) {
 
 }  // namespace
 
-// The logger of every node: panics are violations; everything else is
-// dropped unless tracing.
+// The logger of every node: everything is dropped unless tracing, but a
+// panic (a violation: the process aborts right after) names the run that
+// replays it.
 class World::SimLogger : public Logger {
  public:
-  explicit SimLogger(const Trace* trace) : trace_(trace) {}
+  SimLogger(const Trace* trace, const ClusterOptions* opts)
+      : trace_(trace), opts_(opts) {}
   bool Enabled(LogLevel level) const override {
     return *trace_ != nullptr && level >= LogLevel::kInfo;
   }
-  void Write(LogLevel, absl::string_view message) override {
+  void Write(LogLevel level, absl::string_view message) override {
     if (*trace_) (*trace_)(absl::StrCat("    log: ", message));
+    if (level == LogLevel::kFatal) {
+      std::fprintf(stderr,
+                   "craft-sim: panic in seed %llu (%s): %.*s\n"
+                   "replay: craft-sim --seed %llu --trace\n",
+                   static_cast<unsigned long long>(opts_->seed),
+                   opts_->Describe().c_str(), static_cast<int>(message.size()),
+                   message.data(),
+                   static_cast<unsigned long long>(opts_->seed));
+    }
   }
-  void Panic(absl::string_view message) override {
-    if (panic_.empty()) panic_ = std::string(message);
-  }
-  const std::string& panic() const { return panic_; }
 
  private:
   const Trace* trace_;
-  std::string panic_;
+  const ClusterOptions* opts_;
 };
 
 struct World::Node {
@@ -121,7 +129,7 @@ std::string ClusterOptions::Describe() const {
 
 World::World(const ClusterOptions& opts, Trace trace)
     : opts_(opts), trace_(std::move(trace)) {
-  logger_ = std::make_unique<SimLogger>(&trace_);
+  logger_ = std::make_unique<SimLogger>(&trace_, &opts_);
   bootstrap_.mutable_metadata()->set_index(1);
   bootstrap_.mutable_metadata()->set_term(1);
   for (int i = 1; i <= opts_.voters; ++i) {
@@ -426,9 +434,6 @@ void World::Execute(const Event& e) {
   }
   Pump();
   ExpireClientOps();
-  if (const std::string& p = logger_->panic(); !p.empty() && !failed()) {
-    Fail(absl::StrCat("panic: ", p));
-  }
   if (stable_since_ && !liveness_met_) CheckLiveness();
 }
 

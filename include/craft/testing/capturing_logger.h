@@ -1,6 +1,7 @@
 // CapturingLogger keeps every line it is given, for tests that assert on
-// what craft logged, and turns Panic into a recorded failure instead of an
-// abort. Part of the craft::testing library, not of craft itself.
+// what craft logged. A panic's line is also printed to stderr before the
+// process aborts, for death tests to match. Part of the craft::testing
+// library, not of craft itself.
 
 #ifndef CRAFT_TESTING_CAPTURING_LOGGER_H_
 #define CRAFT_TESTING_CAPTURING_LOGGER_H_
@@ -21,21 +22,17 @@ class CapturingLogger : public Logger {
 
   bool Enabled(LogLevel level) const override;
   void Write(LogLevel level, absl::string_view message) override;
-  // Records the message at kFatal and counts the panic; does not abort.
-  void Panic(absl::string_view message) override;
 
   void set_min_level(LogLevel level);
 
   // Lines returns each message as "LEVEL message", oldest first.
   std::vector<std::string> Lines() const;
-  int panics() const;
   void Clear();
 
  private:
   mutable std::mutex mu_;
   LogLevel min_level_;              // guarded by mu_
   std::vector<std::string> lines_;  // guarded by mu_
-  int panics_ = 0;                  // guarded by mu_
 };
 
 }  // namespace craft
