@@ -183,6 +183,11 @@ class RawNode {
     uint64_t snap_term = 0, snap_index = 0;  // index 0: no snapshot
   };
   PendingStable StableState(const Ready& rd) const;
+  // The two halves of GetReady that differ with asynchronous storage
+  // writes; `after_append` holds the messages that wait for durability.
+  void AddStorageMessages(Ready& rd, std::vector<Message>& after_append);
+  void AcceptSynchronousReady(Ready& rd, uint64_t committed_size,
+                              std::vector<Message>& after_append);
 
   std::unique_ptr<Raft> raft_;
   SoftState prev_soft_state_;

@@ -249,6 +249,77 @@ Message RawNode::NewStorageAppendRespMsg(const Ready& rd) const {
   return m;
 }
 
+// With asynchronous storage writes, the Ready's writes go to the local
+// storage threads as messages, after everything that may be sent at once.
+void RawNode::AddStorageMessages(Ready& rd,
+                                 std::vector<Message>& after_append) {
+  if (!rd.entries.empty() || !IsEmptyHardState(rd.hard_state) ||
+      !IsEmptySnapshot(rd.snapshot) || !after_append.empty()) {
+    Message m =
+        NewMessage(raftpb::MsgStorageAppend, kLocalAppendThread, raft_->id());
+    for (const Entry& e : rd.entries) *m.add_entries() = e;
+    if (!IsEmptyHardState(rd.hard_state)) {
+      m.set_term(rd.hard_state.term());
+      m.set_vote(rd.hard_state.vote());
+      m.set_commit(rd.hard_state.commit());
+    }
+    if (!IsEmptySnapshot(rd.snapshot)) *m.mutable_snapshot() = rd.snapshot;
+    // Delivered once the write is durable. The self-addressed MsgAppResp
+    // must come before the MsgStorageAppendResp, so that it is handled
+    // while the entries are still in the unstable log.
+    for (Message& resp : after_append) {
+      *m.add_responses() = std::move(resp);
+    }
+    if (NeedStorageAppendRespMsg(rd)) {
+      *m.add_responses() = NewStorageAppendRespMsg(rd);
+    }
+    BufferCache<Message>::Reserve(rd.messages);
+    rd.messages.push_back(std::move(m));
+  }
+  if (!rd.committed_entries.empty()) {
+    Message m =
+        NewMessage(raftpb::MsgStorageApply, kLocalApplyThread, raft_->id());
+    m.set_term(0);
+    for (const Entry& e : rd.committed_entries) *m.add_entries() = e;
+    Message resp =
+        NewMessage(raftpb::MsgStorageApplyResp, raft_->id(), kLocalApplyThread);
+    resp.set_term(0);  // applying committed entries is term-independent
+    *resp.mutable_entries() = m.entries();
+    *m.add_responses() = std::move(resp);
+    BufferCache<Message>::Reserve(rd.messages);
+    rd.messages.push_back(std::move(m));
+  }
+}
+
+// Without asynchronous storage writes, what the storage acknowledgements
+// would report is kept for Advance.
+void RawNode::AcceptSynchronousReady(Ready& rd, uint64_t committed_size,
+                                     std::vector<Message>& after_append) {
+  if (!steps_on_advance_.empty() || pending_stable_ || pending_apply_) {
+    raft_->logger().Panicf(
+        "two accepted Ready structs without call to Advance");
+  }
+  // Responses vouching for durable state go out with this Ready: the
+  // contract has the application persist before it sends. Those addressed
+  // to this node are stepped on Advance instead.
+  for (Message& m : after_append) {
+    std::vector<Message>& to =
+        m.to() == raft_->id() ? steps_on_advance_ : rd.messages;
+    BufferCache<Message>::Reserve(to);
+    to.push_back(std::move(m));
+  }
+  if (NeedStorageAppendRespMsg(rd)) {
+    // What the MsgStorageAppendResp would say, reported straight to the
+    // node on Advance.
+    pending_stable_ = StableState(rd);
+  }
+  if (!rd.committed_entries.empty()) {
+    pending_apply_ =
+        PendingApply{rd.committed_entries.back().index(), committed_size,
+                     PayloadsSize(rd.committed_entries)};
+  }
+}
+
 Ready RawNode::GetReady() {
   Raft& r = *raft_;
   r.FlushAppends();
@@ -293,67 +364,9 @@ Ready RawNode::GetReady() {
   r.TakeMessagesAfterAppend(&after_append);
 
   if (r.async_storage_writes()) {
-    // Writes go to the local storage threads as messages, after everything
-    // that may be sent at once.
-    if (!rd.entries.empty() || !IsEmptyHardState(rd.hard_state) ||
-        !IsEmptySnapshot(rd.snapshot) || !after_append.empty()) {
-      Message m =
-          NewMessage(raftpb::MsgStorageAppend, kLocalAppendThread, r.id());
-      for (const Entry& e : rd.entries) *m.add_entries() = e;
-      if (!IsEmptyHardState(rd.hard_state)) {
-        m.set_term(rd.hard_state.term());
-        m.set_vote(rd.hard_state.vote());
-        m.set_commit(rd.hard_state.commit());
-      }
-      if (!IsEmptySnapshot(rd.snapshot)) *m.mutable_snapshot() = rd.snapshot;
-      // Delivered once the write is durable. The self-addressed MsgAppResp
-      // must come before the MsgStorageAppendResp, so that it is handled
-      // while the entries are still in the unstable log.
-      for (Message& resp : after_append) {
-        *m.add_responses() = std::move(resp);
-      }
-      if (NeedStorageAppendRespMsg(rd)) {
-        *m.add_responses() = NewStorageAppendRespMsg(rd);
-      }
-      BufferCache<Message>::Reserve(rd.messages);
-      rd.messages.push_back(std::move(m));
-    }
-    if (!rd.committed_entries.empty()) {
-      Message m =
-          NewMessage(raftpb::MsgStorageApply, kLocalApplyThread, r.id());
-      m.set_term(0);
-      for (const Entry& e : rd.committed_entries) *m.add_entries() = e;
-      Message resp =
-          NewMessage(raftpb::MsgStorageApplyResp, r.id(), kLocalApplyThread);
-      resp.set_term(0);  // applying committed entries is term-independent
-      *resp.mutable_entries() = m.entries();
-      *m.add_responses() = std::move(resp);
-      BufferCache<Message>::Reserve(rd.messages);
-      rd.messages.push_back(std::move(m));
-    }
+    AddStorageMessages(rd, after_append);
   } else {
-    if (!steps_on_advance_.empty() || pending_stable_ || pending_apply_) {
-      r.logger().Panicf("two accepted Ready structs without call to Advance");
-    }
-    // Responses vouching for durable state go out with this Ready: the
-    // contract has the application persist before it sends. Those addressed
-    // to this node are stepped on Advance instead.
-    for (Message& m : after_append) {
-      std::vector<Message>& to =
-          m.to() == r.id() ? steps_on_advance_ : rd.messages;
-      BufferCache<Message>::Reserve(to);
-      to.push_back(std::move(m));
-    }
-    if (NeedStorageAppendRespMsg(rd)) {
-      // What the MsgStorageAppendResp would say, reported straight to the
-      // node on Advance.
-      pending_stable_ = StableState(rd);
-    }
-    if (!rd.committed_entries.empty()) {
-      pending_apply_ =
-          PendingApply{rd.committed_entries.back().index(), committed_size,
-                       PayloadsSize(rd.committed_entries)};
-    }
+    AcceptSynchronousReady(rd, committed_size, after_append);
   }
 
   BufferCache<Message>::Give(after_append);
