@@ -3,9 +3,14 @@
 #ifndef CRAFT_RAFT_MESSAGES_H_
 #define CRAFT_RAFT_MESSAGES_H_
 
+#include "absl/strings/string_view.h"
 #include "craft/raftpb.h"
 
 namespace craft {
+
+// The context of the MsgVote (or MsgPreVote) of a campaign started by a
+// leadership transfer: voters grant it even inside a leader's lease.
+inline constexpr absl::string_view kCampaignTransfer = "CampaignTransfer";
 
 // Local messages are produced by a node for itself (or its storage
 // threads); they never arrive from a peer.

@@ -4,6 +4,11 @@
 // no I/O. Inputs arrive through Step and Tick; outputs accumulate in the
 // message queues, the log's unstable tail and the read states, which
 // RawNode packages into Ready structs.
+//
+// The implementation, by topic: raft.cc (creation, sending, log
+// bookkeeping, role transitions, the Step dispatch, ticks), election.cc,
+// leader.cc, follower.cc (with the handlers of appends, heartbeats and
+// snapshots), membership.cc and reads.cc.
 
 #ifndef CRAFT_RAFT_RAFT_H_
 #define CRAFT_RAFT_RAFT_H_
