@@ -263,6 +263,21 @@ TEST_F(RaftLogTest, MaybeAppendConflictingWithCommittedIsAnErrorNotACrash) {
   EXPECT_EQ(l.LastIndex(), 3u);
 }
 
+// Ranges above the applied index skip the first-index lookup; a storage
+// compacted past the applied index (against its contract) still answers
+// CompactedError, from its own Entries.
+TEST_F(RaftLogTest, SliceOfAStorageCompactedPastApplied) {
+  RaftLog& l = Make(Consecutive(1, 6, 1));
+  l.CommitTo(6);
+  ASSERT_EQ(l.applied(), 0u);
+  ASSERT_TRUE(storage_->Compact(4).ok());
+  EXPECT_TRUE(IsCompacted(l.Slice(2, 5, kNoLimit).status()));
+  EXPECT_TRUE(IsCompacted(l.Slice(4, 5, kNoLimit).status()));
+  absl::StatusOr<std::vector<Entry>> got = l.Slice(5, 7, kNoLimit);
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->size(), 2u);
+}
+
 TEST_F(RaftLogTest, CommitTo) {
   RaftLog& l = Make({}, Entries({{1, 1}, {2, 2}, {3, 3}}));
   l.CommitTo(2);
