@@ -7,9 +7,9 @@
 #include <vector>
 
 #include "benchmark/benchmark.h"
-#include "craft/testing/capturing_logger.h"
 #include "craft/memory_storage.h"
 #include "craft/raw_node.h"
+#include "craft/testing/capturing_logger.h"
 
 namespace craft {
 namespace {

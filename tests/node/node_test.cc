@@ -12,9 +12,9 @@
 #include <vector>
 
 #include "absl/time/clock.h"
-#include "craft/testing/capturing_logger.h"
 #include "craft/errors.h"
 #include "craft/memory_storage.h"
+#include "craft/testing/capturing_logger.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 

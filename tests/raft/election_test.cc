@@ -3,9 +3,9 @@
 
 #include <set>
 
-#include "craft/testing/capturing_logger.h"
 #include "craft/describe.h"
 #include "craft/memory_storage.h"
+#include "craft/testing/capturing_logger.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "support/cluster.h"

@@ -15,10 +15,10 @@
 #include <string>
 #include <vector>
 
-#include "craft/testing/capturing_logger.h"
 #include "craft/config.h"
 #include "craft/memory_storage.h"
 #include "craft/raw_node.h"
+#include "craft/testing/capturing_logger.h"
 #include "gtest/gtest.h"
 
 namespace craft::testing {
