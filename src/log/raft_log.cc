@@ -33,7 +33,7 @@ absl::StatusOr<RaftLog> RaftLog::Create(Storage* storage, Logger* logger,
 RaftLog::RaftLog(Storage* storage, Logger* logger, uint64_t first, EntryId last,
                  uint64_t max_applying_size)
     : storage_(storage),
-      unstable_(last.index + 1, logger),
+      unstable_(last.index + 1),
       stable_last_(last),
       committed_(first - 1),
       applying_(first - 1),
@@ -88,7 +88,7 @@ absl::StatusOr<uint64_t> RaftLog::Append(absl::Span<Entry> ents) {
         absl::StrFormat("appending at %d leaves a gap after last index %d",
                         after + 1, LastIndex()));
   }
-  unstable_.TruncateAndAppend(ents);
+  unstable_.TruncateAndAppend(ents, *logger_);
   return LastIndex();
 }
 

@@ -138,7 +138,7 @@ class RaftLog {
   // The application made the entries up to `id` (or the snapshot at i)
   // durable in its storage.
   void StableTo(EntryId id) {
-    if (unstable_.StableTo(id)) stable_last_ = id;
+    if (unstable_.StableTo(id, *logger_)) stable_last_ = id;
   }
   void StableSnapTo(EntryId snap) {
     if (unstable_.StableSnapTo(snap.index)) stable_last_ = snap;

@@ -25,24 +25,22 @@ void Unstable::AcceptInProgress() {
   if (snapshot_) snapshot_in_progress_ = true;
 }
 
-bool Unstable::StableTo(EntryId id) {
+bool Unstable::StableTo(EntryId id, Logger& logger) {
   std::optional<uint64_t> term = MaybeTerm(id.index);
   if (!term) {
-    CRAFT_INFOF(*logger_,
-                "entry at index %d missing from unstable log; ignoring",
+    CRAFT_INFOF(logger, "entry at index %d missing from unstable log; ignoring",
                 id.index);
     return false;
   }
   if (id.index < offset_) {
     // The index matched the pending snapshot, not an entry.
-    CRAFT_INFOF(*logger_,
-                "entry at index %d matched unstable snapshot; ignoring",
+    CRAFT_INFOF(logger, "entry at index %d matched unstable snapshot; ignoring",
                 id.index);
     return false;
   }
   if (*term != id.term) {
     CRAFT_INFOF(
-        *logger_,
+        logger,
         "entry at (index,term)=(%d,%d) mismatched with entry at (%d,%d) in "
         "unstable log; ignoring",
         id.index, id.term, id.index, *term);
@@ -79,7 +77,7 @@ void Unstable::MoveAppend(absl::Span<Entry> ents) {
                   std::make_move_iterator(ents.end()));
 }
 
-void Unstable::TruncateAndAppend(absl::Span<Entry> ents) {
+void Unstable::TruncateAndAppend(absl::Span<Entry> ents, Logger& logger) {
   if (ents.empty()) return;
   const uint64_t from = ents.front().index();
   if (from == offset_ + entries_.size()) {
@@ -88,15 +86,14 @@ void Unstable::TruncateAndAppend(absl::Span<Entry> ents) {
   } else if (from <= offset_) {
     // Everything unstable is replaced, including what is being written; the
     // stale write's acknowledgement will not match and be ignored.
-    CRAFT_INFOF(*logger_, "replace the unstable entries from index %d", from);
+    CRAFT_INFOF(logger, "replace the unstable entries from index %d", from);
     entries_.clear();
     MoveAppend(ents);
     offset_ = from;
     offset_in_progress_ = offset_;
   } else {
     // Keep [offset_, from), then append.
-    CRAFT_INFOF(*logger_, "truncate the unstable entries before index %d",
-                from);
+    CRAFT_INFOF(logger, "truncate the unstable entries before index %d", from);
     entries_.resize(from - offset_);
     MoveAppend(ents);
     offset_in_progress_ = std::min(offset_in_progress_, from);

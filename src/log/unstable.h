@@ -25,8 +25,8 @@ namespace craft {
 class Unstable {
  public:
   // `offset` is the index the first unstable entry will have.
-  Unstable(uint64_t offset, Logger* logger)
-      : offset_(offset), offset_in_progress_(offset), logger_(logger) {}
+  explicit Unstable(uint64_t offset)
+      : offset_(offset), offset_in_progress_(offset) {}
 
   // The first index known from the pending snapshot, if there is one.
   std::optional<uint64_t> MaybeFirstIndex() const {
@@ -61,8 +61,9 @@ class Unstable {
   // StableTo removes the entries up to `id` once they are durable. An id
   // that no longer matches (the entries were replaced by a newer leader's
   // while being written) is ignored: those writes are stale.
-  // Returns whether it matched.
-  bool StableTo(EntryId id);
+  // Returns whether it matched. (The methods that log take the owner's
+  // logger: a process may hold thousands of logs.)
+  bool StableTo(EntryId id, Logger& logger);
   // StableSnapTo drops the snapshot once it is durable at index i; returns
   // whether it matched.
   bool StableSnapTo(uint64_t i);
@@ -72,9 +73,9 @@ class Unstable {
 
   // TruncateAndAppend moves `ents` (consecutive indexes) to the end, first
   // dropping any unstable entries at or after ents[0].index().
-  void TruncateAndAppend(absl::Span<Entry> ents);
-  void TruncateAndAppend(std::vector<Entry>&& ents) {
-    TruncateAndAppend(absl::MakeSpan(ents));
+  void TruncateAndAppend(absl::Span<Entry> ents, Logger& logger);
+  void TruncateAndAppend(std::vector<Entry>&& ents, Logger& logger) {
+    TruncateAndAppend(absl::MakeSpan(ents), logger);
   }
 
   // Slice returns the entries in [lo, hi); the caller guarantees that the
@@ -99,7 +100,6 @@ class Unstable {
   bool snapshot_in_progress_ = false;
   // Entries with index < offset_in_progress_ are being written.
   uint64_t offset_in_progress_;
-  Logger* logger_;
 };
 
 }  // namespace craft

@@ -64,7 +64,7 @@ absl::Status Raft::StepFollower(Message& m) {
       Send(std::move(m));
       return absl::OkStatus();
     case raftpb::MsgForgetLeader:
-      if (read_only_.option() == ReadOnlyOption::kLeaseBased) {
+      if (lease_based_reads()) {
         // Lease-based reads rely on followers honouring the lease.
         CRAFT_ERRORF(*logger_,
                      "ignoring MsgForgetLeader due to ReadOnlyLeaseBased");

@@ -238,7 +238,7 @@ void Raft::StepLeaderAppResp(const Message& m, Progress& pr) {
         id_, m.from(), m.index(), log_.LastIndex());
     return;
   }
-  if (m.from() != id_ && read_only_.option() == ReadOnlyOption::kLeaseBased) {
+  if (m.from() != id_ && lease_based_reads()) {
     if (lease_) lease_->AckedEntries(m.from(), m.index());
   }
   // Update on a higher match, or when the response can move a probing
@@ -308,7 +308,7 @@ void Raft::StepLeaderHeartbeatResp(const Message& m, Progress& pr) {
   std::optional<uint64_t> seq = ReadOnly::DecodeContext(m.context());
   // A sequence number this leader never sent proves nothing.
   if (!seq || *seq > read_seq_) return;
-  if (read_only_.option() == ReadOnlyOption::kLeaseBased) {
+  if (lease_based_reads()) {
     if (lease_) lease_->AckedHeartbeat(m.from(), *seq);
   }
   for (PendingRead& rs :

@@ -146,7 +146,6 @@ Raft::Raft(const Config& c, RaftLog log, Logger* logger)
       log_(std::move(log)),
       trk_(static_cast<size_t>(c.max_inflight_msgs),
            c.max_inflight_bytes != 0 ? c.max_inflight_bytes : kNoLimit),
-      read_only_(c.read_only_option),
       // A lease lasts 3/4 of the election timeout (see LeaderLease).
       lease_(c.read_only_option == ReadOnlyOption::kLeaseBased
                  ? std::make_unique<LeaderLease>(
@@ -204,8 +203,7 @@ absl::Status Raft::Init(const Config& config) {
     }
     LoadState(hs);
     lease_guard_on_start_ =
-        check_quorum_ && read_only_.option() == ReadOnlyOption::kLeaseBased &&
-        hs.term() > 0;
+        check_quorum_ && lease_based_reads() && hs.term() > 0;
   }
   if (config.applied > 0) {
     if (config.applied > log_.committed()) {
@@ -409,7 +407,7 @@ void Raft::FlushAppends() {
 }
 
 void Raft::BcastHeartbeat() {
-  if (read_only_.option() == ReadOnlyOption::kLeaseBased) {
+  if (lease_based_reads()) {
     // Every round renews the lease: it carries a fresh sequence number, so
     // that each response says which round it answers.
     BcastReadHeartbeat(++read_seq_);
@@ -591,7 +589,7 @@ void Raft::Reset(uint64_t term) {
   });
   pending_conf_index_ = 0;
   uncommitted_size_ = 0;
-  read_only_ = ReadOnly(read_only_.option());
+  read_only_ = ReadOnly();
 }
 
 void Raft::BecomeFollower(uint64_t term, uint64_t lead) {

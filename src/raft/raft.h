@@ -249,6 +249,7 @@ class Raft {
   // With lease-based reads (null otherwise): when this leader may answer
   // from its lease.
   const std::unique_ptr<LeaderLease> lease_;
+  bool lease_based_reads() const { return lease_ != nullptr; }
   std::unique_ptr<Reads> reads_;
   const uint64_t max_msg_size_;
   const uint64_t max_uncommitted_size_;

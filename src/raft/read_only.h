@@ -37,10 +37,6 @@ struct PendingRead {
 
 class ReadOnly {
  public:
-  explicit ReadOnly(ReadOnlyOption option) : option_(option) {}
-
-  ReadOnlyOption option() const { return option_; }
-
   // AddRequest registers `req` with read index `index` under sequence
   // `seq`, which must exceed every earlier one.
   void AddRequest(uint64_t seq, uint64_t index, Message req);
@@ -68,7 +64,6 @@ class ReadOnly {
   };
   State& MutableState();
 
-  ReadOnlyOption option_;
   // Allocated by the first read or acknowledgement: every group has a
   // ReadOnly, and most never serve a read.
   std::unique_ptr<State> state_;

@@ -56,8 +56,7 @@ void Raft::SendReadIndexResponse(Message m) {
   // elected: it answers at once. Otherwise, and always with safe reads, it
   // confirms its leadership with a heartbeat round that starts after the
   // request arrived.
-  if (read_only_.option() == ReadOnlyOption::kLeaseBased &&
-      lease_->Valid(trk_.config().voters, id_)) {
+  if (lease_based_reads() && lease_->Valid(trk_.config().voters, id_)) {
     RespondToReadIndex(std::move(m), log_.committed());
     return;
   }

@@ -295,7 +295,8 @@ void RawNode::AddStorageMessages(Ready& rd,
 // would report is kept for Advance.
 void RawNode::AcceptSynchronousReady(Ready& rd, uint64_t committed_size,
                                      std::vector<Message>& after_append) {
-  if (!steps_on_advance_.empty() || pending_stable_ || pending_apply_) {
+  if (!steps_on_advance_.empty() || !pending_stable_.empty() ||
+      pending_apply_.index != 0) {
     raft_->logger().Panicf(
         "two accepted Ready structs without call to Advance");
   }
@@ -395,17 +396,15 @@ void RawNode::Advance() {
   steps_on_advance_ = std::vector<Message>();
   for (Message& m : steps) (void)raft_->Step(std::move(m));
   BufferCache<Message>::Give(steps);
-  if (pending_stable_) {
-    const PendingStable ps = *pending_stable_;
-    pending_stable_.reset();
+  if (!pending_stable_.empty()) {
+    const PendingStable ps = std::exchange(pending_stable_, PendingStable{});
     std::optional<EntryId> snap;
     if (ps.snap_index != 0) snap = EntryId{ps.snap_term, ps.snap_index};
     raft_->StorageAppended(ps.term, {ps.last_term, ps.last_index}, snap);
   }
   // Last, as a MsgStorageApplyResp would be.
-  if (pending_apply_) {
-    const PendingApply apply = *pending_apply_;
-    pending_apply_.reset();
+  if (pending_apply_.index != 0) {
+    const PendingApply apply = std::exchange(pending_apply_, PendingApply{});
     raft_->Applied(apply.index, apply.size, apply.payload_size);
   }
 }

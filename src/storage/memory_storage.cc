@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <iterator>
+#include <memory>
 #include <mutex>
 #include <type_traits>
 #include <utility>
@@ -14,16 +15,17 @@ namespace craft {
 
 void MemoryStorage::Log::Reset(Entry first) {
   head_.clear();
-  tail_.clear();
+  tail_.reset();
   head_.push_back(std::move(first));
 }
 
 template <typename It>
 void MemoryStorage::Log::Append(It first, It last) {
   while (first != last) {
-    std::vector<Entry>& back = tail_.empty() ? head_ : tail_.back();
+    std::vector<Entry>& back = tail_ ? tail_->back() : head_;
     if (back.size() >= kChunk) {
-      tail_.emplace_back().reserve(kChunk);
+      if (!tail_) tail_ = std::make_unique<std::vector<std::vector<Entry>>>();
+      tail_->emplace_back().reserve(kChunk);
       continue;
     }
     const auto n = std::min<std::ptrdiff_t>(
@@ -37,19 +39,21 @@ void MemoryStorage::Log::Truncate(size_t n) {
   if (n >= size()) return;  // nothing to cut: every append asks
   if (n <= head_.size()) {
     head_.resize(n);
-    tail_.clear();
+    tail_.reset();
     return;
   }
+  // n > head_.size() and n < size(): the cut is inside the chunks.
   const size_t j = n - head_.size();
-  tail_.resize((j + kChunk - 1) / kChunk);
-  tail_.back().resize(j - (tail_.size() - 1) * kChunk);
+  tail_->resize((j + kChunk - 1) / kChunk);
+  tail_->back().resize(j - (tail_->size() - 1) * kChunk);
 }
 
 void MemoryStorage::Log::DropFront(size_t n) {
   while (n >= head_.size()) {
     n -= head_.size();
-    head_ = std::move(tail_.front());
-    tail_.erase(tail_.begin());
+    head_ = std::move(tail_->front());
+    tail_->erase(tail_->begin());
+    if (tail_->empty()) tail_.reset();
   }
   head_.erase(head_.begin(), head_.begin() + static_cast<std::ptrdiff_t>(n));
 }
@@ -57,7 +61,7 @@ void MemoryStorage::Log::DropFront(size_t n) {
 MemoryStorage::MemoryStorage() { ents_.Reset(MakeEntry(0, 0)); }
 
 absl::StatusOr<InitialState> MemoryStorage::InitialState() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard<Lock> lock(mu_);
   absl::StatusOr<raftpb::Snapshot> snap = SnapshotLocked();
   if (!snap.ok()) return snap.status();
   return craft::InitialState{
@@ -83,7 +87,7 @@ uint64_t MemoryStorage::LastIndexLocked() const {
 
 absl::Status MemoryStorage::Entries(uint64_t lo, uint64_t hi, uint64_t max_size,
                                     std::vector<Entry>* out) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard<Lock> lock(mu_);
   const uint64_t offset = ents_[0].index();
   if (lo <= offset) return CompactedError();
   if (lo > hi) {
@@ -122,7 +126,7 @@ absl::Status MemoryStorage::Entries(uint64_t lo, uint64_t hi, uint64_t max_size,
 }
 
 absl::StatusOr<uint64_t> MemoryStorage::Term(uint64_t i) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard<Lock> lock(mu_);
   const uint64_t offset = ents_[0].index();
   if (i < offset) return CompactedError();
   if (i - offset >= ents_.size()) return EntryUnavailableError();
@@ -130,28 +134,28 @@ absl::StatusOr<uint64_t> MemoryStorage::Term(uint64_t i) const {
 }
 
 absl::StatusOr<uint64_t> MemoryStorage::LastIndex() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard<Lock> lock(mu_);
   return LastIndexLocked();
 }
 
 absl::StatusOr<uint64_t> MemoryStorage::FirstIndex() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard<Lock> lock(mu_);
   return FirstIndexLocked();
 }
 
 absl::StatusOr<raftpb::Snapshot> MemoryStorage::Snapshot() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard<Lock> lock(mu_);
   return SnapshotLocked();
 }
 
 absl::Status MemoryStorage::SetHardState(const HardState& hs) {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard<Lock> lock(mu_);
   hard_state_ = hs;
   return absl::OkStatus();
 }
 
 absl::Status MemoryStorage::ApplySnapshot(raftpb::Snapshot snapshot) {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard<Lock> lock(mu_);
   if (snapshot_index_ >= snapshot.metadata().index()) {
     return SnapshotOutOfDateError();
   }
@@ -168,7 +172,7 @@ absl::Status MemoryStorage::ApplySnapshot(raftpb::Snapshot snapshot) {
 
 absl::StatusOr<raftpb::Snapshot> MemoryStorage::CreateSnapshot(
     uint64_t i, const raftpb::ConfState* conf_state, std::string data) {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard<Lock> lock(mu_);
   if (i <= snapshot_index_) return SnapshotOutOfDateError();
   // Compact may have cut the log past the last snapshot.
   if (i < ents_[0].index()) return CompactedError();
@@ -193,7 +197,7 @@ absl::StatusOr<raftpb::Snapshot> MemoryStorage::CreateSnapshot(
 }
 
 absl::Status MemoryStorage::Compact(uint64_t compact_index) {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard<Lock> lock(mu_);
   const uint64_t offset = ents_[0].index();
   if (compact_index <= offset) return CompactedError();
   if (compact_index > LastIndexLocked()) {
@@ -245,13 +249,13 @@ absl::Status MemoryStorage::AppendLocked(Ents&& entries) {
 absl::Status MemoryStorage::Append(absl::Span<const Entry> entries) {
   // Most Readys carry no entries: no lock for them.
   if (entries.empty()) return absl::OkStatus();
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard<Lock> lock(mu_);
   return AppendLocked(entries);
 }
 
 absl::Status MemoryStorage::Append(std::vector<Entry>&& entries) {
   if (entries.empty()) return absl::OkStatus();
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard<Lock> lock(mu_);
   return AppendLocked(std::move(entries));
 }
 

@@ -20,9 +20,9 @@ class UnstableTest : public ::testing::Test {
   // a pending snapshot.
   Unstable Make(uint64_t offset, std::vector<Entry> ents,
                 std::optional<raftpb::Snapshot> snap = std::nullopt) {
-    Unstable u(offset, &log_);
+    Unstable u(offset);
     if (snap) u.Restore(*snap);
-    u.TruncateAndAppend(std::move(ents));
+    u.TruncateAndAppend(std::move(ents), log_);
     return u;
   }
   CapturingLogger log_;
@@ -78,7 +78,7 @@ TEST_F(UnstableTest, NextEntriesAndAcceptInProgress) {
   u.AcceptInProgress();
   EXPECT_TRUE(u.NextEntries().empty());
   EXPECT_EQ(u.offset_in_progress(), 7u);
-  u.TruncateAndAppend(Entries({{7, 1}}));
+  u.TruncateAndAppend(Entries({{7, 1}}), log_);
   EXPECT_EQ(Ids(u.NextEntries()), (IdList{{7, 1}}));
 }
 
@@ -127,7 +127,7 @@ TEST_F(UnstableTest, StableTo) {
     const Case& c = cases[i];
     Unstable u = Make(c.offset, c.ents, c.snap);
     if (c.accept) u.AcceptInProgress();
-    u.StableTo(c.stable);
+    u.StableTo(c.stable, log_);
     EXPECT_EQ(u.offset(), c.want_offset);
     EXPECT_EQ(u.offset_in_progress(), c.want_in_progress);
     EXPECT_EQ(u.entries().size(), c.want_len);
@@ -170,8 +170,8 @@ TEST_F(UnstableTest, TruncateAndAppend) {
     SCOPED_TRACE(i);
     Unstable u = Make(5, Entries({{5, 1}, {6, 1}}));
     u.AcceptInProgress();
-    u.TruncateAndAppend(Entries({{7, 1}}));
-    u.TruncateAndAppend(std::vector<Entry>(cases[i].append));
+    u.TruncateAndAppend(Entries({{7, 1}}), log_);
+    u.TruncateAndAppend(std::vector<Entry>(cases[i].append), log_);
     EXPECT_EQ(u.offset(), cases[i].want_offset);
     EXPECT_EQ(u.offset_in_progress(), cases[i].want_in_progress);
     EXPECT_EQ(Ids(u.entries()), cases[i].want);
