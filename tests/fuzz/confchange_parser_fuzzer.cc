@@ -140,9 +140,7 @@ bool Same(const Changes& a, const Changes& b) {
 }
 
 Ids ToIds(const quorum::MajorityConfig& c) { return Ids(c.begin(), c.end()); }
-Ids ToIds(const absl::btree_set<uint64_t>& c) {
-  return Ids(c.begin(), c.end());
-}
+Ids ToIds(const tracker::IdSet& c) { return Ids(c.begin(), c.end()); }
 std::string Str(const Ids& ids) { return absl::StrJoin(ids, " "); }
 
 // The configuration invariants, checked independently of confchange's own.

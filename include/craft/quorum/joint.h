@@ -5,6 +5,7 @@
 #define CRAFT_QUORUM_JOINT_H_
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <utility>
 
@@ -16,24 +17,32 @@ namespace craft::quorum {
 // The incoming half holds the voters being moved to (the only half outside
 // of a joint configuration); the outgoing half is empty unless the
 // configuration is joint. The halves may overlap.
+//
+// (The outgoing half takes a pointer until it is used: every group has a
+// configuration, and few are joint.)
 class JointConfig {
  public:
   JointConfig() = default;
-  JointConfig(MajorityConfig incoming, MajorityConfig outgoing)
-      : incoming_(std::move(incoming)), outgoing_(std::move(outgoing)) {}
+  JointConfig(MajorityConfig incoming, MajorityConfig outgoing);
+  JointConfig(const JointConfig& other);
+  JointConfig& operator=(const JointConfig& other);
+  JointConfig(JointConfig&&) noexcept = default;
+  JointConfig& operator=(JointConfig&&) noexcept = default;
 
   const MajorityConfig& incoming() const { return incoming_; }
-  const MajorityConfig& outgoing() const { return outgoing_; }
+  const MajorityConfig& outgoing() const {
+    return outgoing_ ? *outgoing_ : Empty();
+  }
   MajorityConfig* mutable_incoming() { return &incoming_; }
-  MajorityConfig* mutable_outgoing() { return &outgoing_; }
+  MajorityConfig* mutable_outgoing();
 
   // Whether the outgoing half is in use.
-  bool IsJoint() const { return !outgoing_.empty(); }
+  bool IsJoint() const { return outgoing_ && !outgoing_->empty(); }
 
   // The union of both halves.
   MajorityConfig Ids() const;
   bool Contains(uint64_t id) const {
-    return incoming_.Contains(id) || outgoing_.Contains(id);
+    return incoming_.Contains(id) || (outgoing_ && outgoing_->Contains(id));
   }
 
   // "(1 2 3)", or "(1 2 3)&&(1 2)" when the outgoing half is non-empty.
@@ -51,11 +60,15 @@ class JointConfig {
   quorum::VoteResult VoteResult(VoteLookup votes) const;
   quorum::VoteResult VoteResult(const VoteMap& votes) const;
 
-  friend bool operator==(const JointConfig&, const JointConfig&) = default;
+  friend bool operator==(const JointConfig& a, const JointConfig& b) {
+    return a.incoming_ == b.incoming_ && a.outgoing() == b.outgoing();
+  }
 
  private:
+  static const MajorityConfig& Empty();
+
   MajorityConfig incoming_;
-  MajorityConfig outgoing_;
+  std::unique_ptr<MajorityConfig> outgoing_;  // null: empty
 };
 
 }  // namespace craft::quorum

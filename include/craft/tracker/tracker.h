@@ -10,11 +10,11 @@
 #include <string>
 #include <vector>
 
-#include "absl/container/btree_set.h"
 #include "absl/functional/function_ref.h"
 #include "craft/quorum/joint.h"
 #include "craft/quorum/quorum.h"
 #include "craft/raftpb.h"
+#include "craft/tracker/id_set.h"
 #include "craft/tracker/progress.h"
 
 namespace craft::tracker {
@@ -24,17 +24,20 @@ namespace craft::tracker {
 // Invariants (maintained by confchange): learners and voters (either half)
 // are disjoint; learners_next is a subset of the outgoing voters; outside a
 // joint configuration learners_next is empty and auto_leave is false.
+//
+// (64 bytes: the parts that are empty outside of joint configurations and
+// learners take a pointer each.)
 struct TrackerConfig {
   quorum::JointConfig voters;
-  // In a joint configuration: whether raft leaves it on its own as soon as
-  // possible, rather than waiting for the application to propose the leave.
-  bool auto_leave = false;
   // Members that receive the log but do not vote.
-  absl::btree_set<uint64_t> learners;
+  IdSet learners;
   // Voters of the outgoing half that the change demotes: they cannot be
   // learners while still voting in the outgoing half, so they become
   // learners when the joint configuration is left.
-  absl::btree_set<uint64_t> learners_next;
+  IdSet learners_next;
+  // In a joint configuration: whether raft leaves it on its own as soon as
+  // possible, rather than waiting for the application to propose the leave.
+  bool auto_leave = false;
 
   // "voters=(1 2 3)&&(1 2) learners=(4) learners_next=(3) autoleave"; each
   // part after the voters only when non-empty (or true).
