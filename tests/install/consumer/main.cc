@@ -10,6 +10,35 @@
 #include "craft/craft.h"
 #include "craft/testing/capturing_logger.h"
 
+#ifdef CONSUMER_HAS_WAL
+#include <stdlib.h>
+
+#include <filesystem>
+
+#include "craft/wal/wal.h"
+
+// Saves an entry to a WAL in a scratch directory and reads it back.
+static bool WalRoundTrip() {
+  char tmpl[] = "/tmp/craft_consumer_XXXXXX";
+  if (mkdtemp(tmpl) == nullptr) return false;
+  bool ok = false;
+  {
+    auto wal = craft::Wal::Open(tmpl, {}, nullptr);
+    craft::Entry e = craft::MakeEntry(1, 1);
+    e.set_data("durable");
+    if (wal.ok() && (*wal)->Save(nullptr, {e}, true).ok()) {
+      wal->reset();
+      craft::WalContents c;
+      wal = craft::Wal::Open(tmpl, {}, &c);
+      ok =
+          wal.ok() && c.entries.size() == 1 && c.entries[0].data() == "durable";
+    }
+  }
+  std::filesystem::remove_all(tmpl);
+  return ok;
+}
+#endif
+
 int main() {
   craft::MemoryStorage storage;
   craft::CapturingLogger logger(craft::LogLevel::kWarning);
@@ -45,6 +74,9 @@ int main() {
     (*node)->Advance(std::move(rd));
   }
   if (applied != std::vector<std::string>{"hello"}) return 9;
+#ifdef CONSUMER_HAS_WAL
+  if (!WalRoundTrip()) return 10;
+#endif
   std::printf("applied %s at commit %d\n", applied[0].c_str(),
               static_cast<int>((*node)->GetBasicStatus().hard_state.commit()));
   return 0;
