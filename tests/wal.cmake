@@ -16,5 +16,6 @@ craft_add_test(craft_wal_test SOURCES
   wal/wal_corruption_test.cc
   wal/wal_fault_test.cc
   wal/wal_crash_test.cc
-  wal/snapshot_store_test.cc)
+  wal/snapshot_store_test.cc
+  wal/disk_storage_test.cc)
 target_link_libraries(craft_wal_test PRIVATE craft_wal craft_wal_testing)
