@@ -98,7 +98,8 @@ absl::StatusOr<std::optional<std::string>> Replica::LinearizableGet(
     std::lock_guard<std::mutex> lock(reads_mu_);
     ctx = absl::StrCat("read-", id_, "-", ++next_read_);
   }
-  node()->ReadIndex(ctx);
+  // Cancelled when a crash stopped the node since the check above.
+  if (absl::Status s = node()->ReadIndex(ctx); !s.ok()) return s;
   const auto deadline =
       std::chrono::steady_clock::now() + absl::ToChronoNanoseconds(timeout);
   std::unique_lock<std::mutex> lock(reads_mu_);
@@ -128,7 +129,8 @@ void Replica::Deliver(Message m) {
 void Replica::Ticker() {
   std::shared_ptr<craft::Node> n = node();
   while (up_) {
-    n->Tick();
+    // Fails only once Crash stopped the node, after clearing up_.
+    n->Tick().IgnoreError();
     absl::SleepFor(absl::Milliseconds(10));
   }
 }

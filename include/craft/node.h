@@ -7,8 +7,8 @@
 //     if (!rd) break;                       // stopped
 //     persist(rd->hard_state, rd->entries, rd->snapshot);
 //     send(rd->messages);
-//     apply(rd->committed_entries);          // ApplyConfChange for conf
-//     changes node->Advance();
+//     apply(rd->committed_entries);         // ApplyConfChange for conf changes
+//     node->Advance();
 //   }
 //
 // Only one Ready is outstanding at a time: WaitReady does not hand out the
@@ -16,6 +16,26 @@
 // no Advance, each Ready is handed out as soon as there is one). All other
 // methods may be called from any thread at any time; after Stop they return
 // a Cancelled status and WaitReady returns nullopt.
+//
+// An application with an event loop (epoll, poll, libuv, asio...) instead
+// watches ReadyFd() and takes the Ready with TryReady, never blocking:
+//
+//   epoll_event ev = {};
+//   ev.events = EPOLLIN;
+//   ev.data.ptr = node;
+//   epoll_ctl(ep, EPOLL_CTL_ADD, node->ReadyFd(), &ev);
+//   ...
+//   // On EPOLLIN for ReadyFd():
+//   std::optional<craft::Ready> rd = node->TryReady();
+//   if (!rd) {
+//     if (node->IsStopped()) { /* unregister the fd, shut down */ }
+//     return;                               // spurious wakeup: nothing to do
+//   }
+//   persist(...); send(...); apply(...);
+//   node->Advance();                        // readable again if work waits
+//
+// The fd is level-triggered, so level-triggered epoll (the default) never
+// misses a Ready; with EPOLLET, call TryReady until it returns nullopt.
 
 #ifndef CRAFT_NODE_H_
 #define CRAFT_NODE_H_
@@ -52,7 +72,9 @@ class Node {
   Node(const Node&) = delete;
   Node& operator=(const Node&) = delete;
 
-  void Tick();
+  // The calls that feed the RawNode return Cancelled after Stop, else the
+  // RawNode's result (OK where the RawNode call returns nothing).
+  absl::Status Tick();
   absl::Status Campaign();
   absl::Status Propose(absl::string_view data);
   absl::Status Propose(Payload data);
@@ -67,6 +89,20 @@ class Node {
   // nullopt when the node is stopped or `timeout` passes first.
   std::optional<Ready> WaitReady(
       absl::Duration timeout = absl::InfiniteDuration());
+  // TryReady is WaitReady without waiting: the Ready if one can be handed
+  // out now, else nullopt (nothing pending, a Ready outstanding, or stopped).
+  std::optional<Ready> TryReady();
+
+  // ReadyFd is a Linux eventfd for poll/epoll, owned by the Node (do not
+  // read, write or close it) and valid until the Node is destroyed. It is
+  // readable (POLLIN) exactly when TryReady would hand out a Ready or the
+  // node is stopped, and unreadable otherwise; so taking the Ready makes it
+  // unreadable, until Advance (or, with asynchronous storage writes, the
+  // next call) leaves more work pending. After Stop it stays readable, so
+  // that a loop wakes up and sees IsStopped().
+  int ReadyFd() const { return ready_fd_; }
+  // Whether Stop was called.
+  bool IsStopped() const;
   // Advance acknowledges the outstanding Ready (see RawNode::Advance; handing
   // the Ready back lets the node reuse its buffers).
   void Advance();
@@ -79,24 +115,30 @@ class Node {
 
   NodeStatus GetStatus() const;
   BasicStatus GetBasicStatus() const;
-  void ReportUnreachable(uint64_t id);
-  void ReportSnapshot(uint64_t id, SnapshotStatus status);
-  void TransferLeadership(uint64_t transferee);
+  absl::Status ReportUnreachable(uint64_t id);
+  absl::Status ReportSnapshot(uint64_t id, SnapshotStatus status);
+  absl::Status TransferLeadership(uint64_t transferee);
   absl::Status ForgetLeader();
-  void ReadIndex(std::string request_ctx);
+  absl::Status ReadIndex(std::string request_ctx);
 
-  // Stop wakes every waiter; later calls fail with Cancelled. Idempotent.
+  // Stop wakes every waiter and makes ReadyFd readable; later calls fail
+  // with Cancelled. Idempotent.
   void Stop();
 
  private:
-  explicit Node(std::unique_ptr<RawNode> rn, bool async_storage_writes);
+  // Takes ownership of `ready_fd`.
+  Node(std::unique_ptr<RawNode> rn, bool async_storage_writes, int ready_fd);
 
-  // Runs `fn` on the RawNode unless stopped, then wakes WaitReady: any
-  // call may have produced work.
+  // Runs `fn` on the RawNode unless stopped, then wakes WaitReady and
+  // updates ReadyFd: any call may have produced work.
   template <typename Fn>
   absl::Status Locked(Fn fn);
   // Requires mu_.
   bool CanHandOut() const;
+  // Requires mu_ and CanHandOut(): hands out the next Ready.
+  std::optional<Ready> HandOutLocked();
+  // Requires mu_. Makes ready_fd_ readable iff CanHandOut().
+  void SyncReadyFdLocked();
 
   // std::mutex rather than absl::Mutex, so that ThreadSanitizer understands
   // the waits even when abseil was built without it.
@@ -107,6 +149,9 @@ class Node {
   // A Ready was handed out and not yet advanced (synchronous mode only).
   bool outstanding_ = false;  // guarded by mu_
   bool stopped_ = false;      // guarded by mu_
+  const int ready_fd_;        // eventfd; closed by the destructor
+  // ready_fd_'s counter is nonzero (it is readable).
+  bool fd_signaled_ = false;  // guarded by mu_
 };
 
 }  // namespace craft

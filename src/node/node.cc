@@ -1,11 +1,32 @@
 #include "craft/node.h"
 
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdint>
 #include <utility>
 
 namespace craft {
 namespace {
 
-absl::Status Stopped() { return absl::CancelledError("raft: stopped"); }
+absl::Status Stopped() { return absl::CancelledError("raft: node stopped"); }
+
+// Adds 1 to the eventfd's counter (making it readable). Cannot fail but for
+// EINTR: the counter is 0 here, far from overflowing.
+void SignalEventFd(int fd) {
+  const uint64_t one = 1;
+  while (write(fd, &one, sizeof(one)) < 0 && errno == EINTR) {
+  }
+}
+
+// Resets the eventfd's counter to 0 (making it unreadable). Cannot fail but
+// for EINTR: the counter is nonzero here, so the read does not block.
+void DrainEventFd(int fd) {
+  uint64_t count;
+  while (read(fd, &count, sizeof(count)) < 0 && errno == EINTR) {
+  }
+}
 
 }  // namespace
 
@@ -16,14 +37,26 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(
   if (!peers.empty()) {
     if (absl::Status s = (*rn)->Bootstrap(peers); !s.ok()) return s;
   }
+  const int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (fd < 0) return absl::ErrnoToStatus(errno, "raft: eventfd");
   return std::unique_ptr<Node>(
-      new Node(*std::move(rn), config.async_storage_writes));
+      new Node(*std::move(rn), config.async_storage_writes, fd));
 }
 
-Node::Node(std::unique_ptr<RawNode> rn, bool async_storage_writes)
-    : rn_(std::move(rn)), async_storage_writes_(async_storage_writes) {}
+Node::Node(std::unique_ptr<RawNode> rn, bool async_storage_writes, int ready_fd)
+    : rn_(std::move(rn)),
+      async_storage_writes_(async_storage_writes),
+      ready_fd_(ready_fd) {
+  // Bootstrapping, or a restart with committed entries to apply, leaves a
+  // Ready to hand out.
+  std::lock_guard<std::mutex> lock(mu_);
+  SyncReadyFdLocked();
+}
 
-Node::~Node() { Stop(); }
+Node::~Node() {
+  Stop();
+  close(ready_fd_);
+}
 
 template <typename Fn>
 absl::Status Node::Locked(Fn fn) {
@@ -32,13 +65,14 @@ absl::Status Node::Locked(Fn fn) {
     std::lock_guard<std::mutex> lock(mu_);
     if (stopped_) return Stopped();
     s = fn(*rn_);
+    SyncReadyFdLocked();
   }
   cv_.notify_all();
   return s;
 }
 
-void Node::Tick() {
-  (void)Locked([](RawNode& rn) {
+absl::Status Node::Tick() {
+  return Locked([](RawNode& rn) {
     rn.Tick();
     return absl::OkStatus();
   });
@@ -80,6 +114,25 @@ bool Node::CanHandOut() const {
   return stopped_ || (!outstanding_ && rn_->HasReady());
 }
 
+void Node::SyncReadyFdLocked() {
+  const bool readable = CanHandOut();
+  if (readable == fd_signaled_) return;
+  if (readable) {
+    SignalEventFd(ready_fd_);
+  } else {
+    DrainEventFd(ready_fd_);
+  }
+  fd_signaled_ = readable;
+}
+
+std::optional<Ready> Node::HandOutLocked() {
+  if (stopped_) return std::nullopt;
+  if (!async_storage_writes_) outstanding_ = true;
+  std::optional<Ready> rd = rn_->GetReady();
+  SyncReadyFdLocked();
+  return rd;
+}
+
 std::optional<Ready> Node::WaitReady(absl::Duration timeout) {
   std::unique_lock<std::mutex> lock(mu_);
   auto can = [this] { return CanHandOut(); };
@@ -88,9 +141,18 @@ std::optional<Ready> Node::WaitReady(absl::Duration timeout) {
   } else if (!cv_.wait_for(lock, absl::ToChronoNanoseconds(timeout), can)) {
     return std::nullopt;
   }
-  if (stopped_) return std::nullopt;
-  if (!async_storage_writes_) outstanding_ = true;
-  return rn_->GetReady();
+  return HandOutLocked();
+}
+
+std::optional<Ready> Node::TryReady() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!CanHandOut()) return std::nullopt;
+  return HandOutLocked();
+}
+
+bool Node::IsStopped() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return stopped_;
 }
 
 void Node::Advance() { Advance(Ready()); }
@@ -101,6 +163,7 @@ void Node::Advance(Ready&& rd) {
     if (stopped_ || !outstanding_) return;
     outstanding_ = false;
     rn_->Advance(std::move(rd));
+    SyncReadyFdLocked();
   }
   cv_.notify_all();
 }
@@ -135,22 +198,22 @@ BasicStatus Node::GetBasicStatus() const {
   return rn_->GetBasicStatus();
 }
 
-void Node::ReportUnreachable(uint64_t id) {
-  (void)Locked([&](RawNode& rn) {
+absl::Status Node::ReportUnreachable(uint64_t id) {
+  return Locked([&](RawNode& rn) {
     rn.ReportUnreachable(id);
     return absl::OkStatus();
   });
 }
 
-void Node::ReportSnapshot(uint64_t id, SnapshotStatus status) {
-  (void)Locked([&](RawNode& rn) {
+absl::Status Node::ReportSnapshot(uint64_t id, SnapshotStatus status) {
+  return Locked([&](RawNode& rn) {
     rn.ReportSnapshot(id, status);
     return absl::OkStatus();
   });
 }
 
-void Node::TransferLeadership(uint64_t transferee) {
-  (void)Locked([&](RawNode& rn) {
+absl::Status Node::TransferLeadership(uint64_t transferee) {
+  return Locked([&](RawNode& rn) {
     rn.TransferLeader(transferee);
     return absl::OkStatus();
   });
@@ -160,8 +223,8 @@ absl::Status Node::ForgetLeader() {
   return Locked([](RawNode& rn) { return rn.ForgetLeader(); });
 }
 
-void Node::ReadIndex(std::string request_ctx) {
-  (void)Locked([&](RawNode& rn) {
+absl::Status Node::ReadIndex(std::string request_ctx) {
+  return Locked([&](RawNode& rn) {
     rn.ReadIndex(std::move(request_ctx));
     return absl::OkStatus();
   });
@@ -171,6 +234,7 @@ void Node::Stop() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     stopped_ = true;
+    SyncReadyFdLocked();
   }
   cv_.notify_all();
 }

@@ -3,6 +3,8 @@
 
 #include "craft/node.h"
 
+#include <poll.h>
+
 #include <atomic>
 #include <map>
 #include <memory>
@@ -83,6 +85,175 @@ TEST(NodeTest, StopWakesWaitersAndRefusesCalls) {
   n->Stop();  // idempotent
 }
 
+// Whether `fd` polls readable within `timeout` (0: right now).
+bool Readable(int fd, absl::Duration timeout) {
+  pollfd p = {.fd = fd, .events = POLLIN, .revents = 0};
+  const int rc =
+      poll(&p, 1, static_cast<int>(absl::ToInt64Milliseconds(timeout)));
+  EXPECT_GE(rc, 0) << "poll: " << errno;
+  return rc == 1 && (p.revents & POLLIN) != 0;
+}
+
+constexpr absl::Duration kPatience = absl::Seconds(5);  // an upper bound
+
+// Applies the conf changes among `rd`'s committed entries; returns the
+// normal entries' data.
+std::vector<std::string> Apply(Node& n, const Ready& rd) {
+  std::vector<std::string> data;
+  for (const Entry& e : rd.committed_entries) {
+    if (e.type() == raftpb::EntryConfChange) {
+      raftpb::ConfChange cc;
+      EXPECT_TRUE(cc.ParseFromString(e.data().ToString()));
+      EXPECT_TRUE(n.ApplyConfChange(cc).ok());
+    } else if (!e.data().empty()) {
+      data.push_back(e.data().ToString());
+    }
+  }
+  return data;
+}
+
+TEST(NodeTest, ReadyFdIsReadableExactlyWhenAReadyCanBeHandedOut) {
+  MemoryStorage s;
+  CapturingLogger log(LogLevel::kError);
+  std::unique_ptr<Node> n = *Node::Start(NodeConfig(1, &s, &log), {{.id = 1}});
+  const int fd = n->ReadyFd();
+  ASSERT_GE(fd, 0);
+
+  // Bootstrapping leaves the initial configuration to hand out.
+  ASSERT_TRUE(Readable(fd, kPatience));
+  std::optional<Ready> rd = n->TryReady();
+  ASSERT_TRUE(rd.has_value());
+  // Taken: unreadable while it is outstanding, though work is pending.
+  EXPECT_FALSE(Readable(fd, absl::ZeroDuration()));
+  Persist(s, *rd);
+  Apply(*n, *rd);
+  EXPECT_FALSE(Readable(fd, absl::ZeroDuration()));
+  EXPECT_FALSE(n->TryReady().has_value());
+  n->Advance();
+  // Nothing pending.
+  EXPECT_FALSE(Readable(fd, absl::ZeroDuration()));
+  EXPECT_FALSE(n->TryReady().has_value());
+
+  // Campaign produces a Ready.
+  ASSERT_TRUE(n->Campaign().ok());
+  ASSERT_TRUE(Readable(fd, kPatience));
+  EXPECT_TRUE(Readable(fd, absl::ZeroDuration()));  // level-triggered
+  rd = n->TryReady();
+  ASSERT_TRUE(rd.has_value());
+  ASSERT_TRUE(rd->soft_state.has_value());
+  EXPECT_EQ(rd->soft_state->raft_state, StateType::kCandidate);
+  EXPECT_FALSE(Readable(fd, absl::ZeroDuration()));
+  // The self-vote counts once the campaign's Ready is persisted: Advance
+  // leaves more work pending, and the fd readable again.
+  Persist(s, *rd);
+  n->Advance();
+  ASSERT_TRUE(Readable(fd, kPatience));
+  rd = n->TryReady();
+  ASSERT_TRUE(rd.has_value());
+  ASSERT_TRUE(rd->soft_state.has_value());
+  EXPECT_EQ(rd->soft_state->raft_state, StateType::kLeader);
+  EXPECT_FALSE(Readable(fd, absl::ZeroDuration()));
+  // A proposal while the Ready is outstanding is pending, but the fd stays
+  // unreadable until Advance.
+  ASSERT_TRUE(n->Propose("x").ok());
+  EXPECT_FALSE(Readable(fd, absl::ZeroDuration()));
+  Persist(s, *rd);
+  Apply(*n, *rd);
+  n->Advance();
+  ASSERT_TRUE(Readable(fd, kPatience));
+
+  // Drive to the proposal's commit through the fd alone.
+  std::vector<std::string> applied;
+  for (int i = 0; i < 20 && applied.empty(); ++i) {
+    ASSERT_TRUE(Readable(fd, kPatience));
+    rd = n->TryReady();
+    ASSERT_TRUE(rd.has_value());
+    EXPECT_FALSE(Readable(fd, absl::ZeroDuration()));
+    Persist(s, *rd);
+    applied = Apply(*n, *rd);
+    n->Advance();
+  }
+  EXPECT_THAT(applied, ::testing::ElementsAre("x"));
+  EXPECT_FALSE(Readable(fd, absl::ZeroDuration()));
+}
+
+// An application loop driven by nothing but poll() on ReadyFd and TryReady
+// elects a single-node leader and commits a proposal.
+TEST(NodeTest, PollDrivenEventLoopElectsAndCommits) {
+  MemoryStorage s;
+  CapturingLogger log(LogLevel::kError);
+  std::unique_ptr<Node> n = *Node::Start(NodeConfig(1, &s, &log), {{.id = 1}});
+  bool configured = false;  // the bootstrap configuration is applied
+  bool campaigned = false;
+  bool proposed = false;
+  bool leader = false;
+  std::vector<std::string> applied;
+  for (int i = 0; i < 50 && applied.empty(); ++i) {
+    // The loop's own events, which in an application would be other fds.
+    if (configured && !campaigned) {
+      ASSERT_TRUE(n->Campaign().ok());
+      campaigned = true;
+    }
+    if (leader && !proposed) {
+      ASSERT_TRUE(n->Propose("hello").ok());
+      proposed = true;
+    }
+    ASSERT_TRUE(Readable(n->ReadyFd(), kPatience)) << "no Ready at step " << i;
+    std::optional<Ready> rd = n->TryReady();
+    ASSERT_TRUE(rd.has_value()) << "readable fd, but no Ready";
+    if (rd->soft_state.has_value()) {
+      leader = rd->soft_state->raft_state == StateType::kLeader;
+    }
+    Persist(s, *rd);
+    for (std::string& d : Apply(*n, *rd)) applied.push_back(std::move(d));
+    configured = true;
+    n->Advance();
+  }
+  EXPECT_TRUE(leader);
+  EXPECT_THAT(applied, ::testing::ElementsAre("hello"));
+  n->Stop();
+  EXPECT_TRUE(Readable(n->ReadyFd(), kPatience));
+  EXPECT_TRUE(n->IsStopped());
+  EXPECT_FALSE(n->TryReady().has_value());
+}
+
+TEST(NodeTest, StopMakesTheFdReadableAndCallsReportCancelled) {
+  MemoryStorage s;
+  CapturingLogger log(LogLevel::kError);
+  std::unique_ptr<Node> n = *Node::Start(NodeConfig(1, &s, &log), {{.id = 1}});
+  // Before Stop they are accepted.
+  EXPECT_TRUE(n->Tick().ok());
+  EXPECT_TRUE(n->ReadIndex("r").ok());
+  EXPECT_TRUE(n->TransferLeadership(2).ok());
+  EXPECT_TRUE(n->ReportUnreachable(2).ok());
+  EXPECT_TRUE(n->ReportSnapshot(2, SnapshotStatus::kFinish).ok());
+  // Take the bootstrap Ready, so that only Stop can make the fd readable.
+  ASSERT_TRUE(n->TryReady().has_value());
+  ASSERT_FALSE(Readable(n->ReadyFd(), absl::ZeroDuration()));
+  EXPECT_FALSE(n->IsStopped());
+
+  // A loop blocked in poll wakes up.
+  std::atomic<bool> woke{false};
+  std::thread poller([&] { woke = Readable(n->ReadyFd(), kPatience); });
+  n->Stop();
+  poller.join();
+  EXPECT_TRUE(woke);
+  EXPECT_TRUE(n->IsStopped());
+  // And it stays readable: the loop sees the stop however late it looks.
+  EXPECT_TRUE(Readable(n->ReadyFd(), absl::ZeroDuration()));
+  EXPECT_FALSE(n->TryReady().has_value());
+  n->Advance();  // the outstanding Ready: ignored after Stop
+  EXPECT_TRUE(Readable(n->ReadyFd(), absl::ZeroDuration()));
+
+  for (const absl::Status& st :
+       {n->Tick(), n->ReadIndex("r"), n->TransferLeadership(2),
+        n->ReportUnreachable(2),
+        n->ReportSnapshot(2, SnapshotStatus::kFailure)}) {
+    EXPECT_EQ(st.code(), absl::StatusCode::kCancelled) << st;
+    EXPECT_THAT(st.message(), ::testing::HasSubstr("stopped"));
+  }
+}
+
 TEST(NodeTest, StepFromPeerRefusesStorageResponses) {
   MemoryStorage s;
   CapturingLogger log(LogLevel::kError);
@@ -157,7 +328,8 @@ TEST(NodeTest, ThreadedClusterAppliesTheSameSequence) {
   }
   threads.emplace_back([&] {
     while (!done) {
-      for (auto& n : nodes) n->Tick();
+      // Cancelled only once the nodes are stopped, after `done`.
+      for (auto& n : nodes) n->Tick().IgnoreError();
       absl::SleepFor(absl::Milliseconds(1));
     }
   });
