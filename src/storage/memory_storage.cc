@@ -95,6 +95,7 @@ absl::Status MemoryStorage::Entries(uint64_t lo, uint64_t hi, uint64_t max_size,
         absl::StrFormat("invalid entry range [%d, %d)", lo, hi));
   }
   if (hi > LastIndexLocked() + 1) return EntryUnavailableError();
+  if (lo == hi) return absl::OkStatus();  // (also past the last chunk)
   // The entries that fit in max_size (at least one), a contiguous run at a
   // time: counted first, so that `out` grows once.
   const size_t begin = lo - offset;

@@ -184,13 +184,17 @@ class PosixEnv : public Env {
     return std::make_unique<PosixWritableFile>(path, fd.release(), offset);
   }
 
-  absl::StatusOr<std::string> ReadFile(const std::string& path) override {
+  absl::Status ReadFile(const std::string& path,
+                        std::string* contents) override {
     Fd fd(OpenRetrying(path.c_str(), O_RDONLY));
     if (fd.get() < 0) return IoError("open", path, errno);
     struct stat st;
     if (::fstat(fd.get(), &st) < 0) return IoError("stat", path, errno);
-    std::string out;
-    out.resize(static_cast<size_t>(st.st_size));
+    std::string& out = *contents;
+    // Growing a reused buffer only where it must: resize zero-fills, and
+    // the read overwrites it anyway.
+    const auto expected = static_cast<size_t>(st.st_size);
+    if (out.size() != expected) out.resize(expected);
     size_t got = 0;
     for (;;) {
       if (got == out.size()) out.resize(out.size() + 4096);
@@ -204,7 +208,7 @@ class PosixEnv : public Env {
       got += static_cast<size_t>(r);
     }
     out.resize(got);
-    return out;
+    return absl::OkStatus();
   }
 
   absl::StatusOr<std::vector<std::string>> ListDir(

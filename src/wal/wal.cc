@@ -178,12 +178,12 @@ absl::Status Wal::Recover(WalContents* out) {
   uint64_t end_of_records = 0;
   uint64_t header_end = 0;
   bool repair = false;
+  std::string file;  // one buffer for every segment
   for (size_t i = 0; i < segs.size(); ++i) {
     const std::string path = SegmentPath(segs[i]);
     const bool last_segment = i + 1 == segs.size();
-    absl::StatusOr<std::string> file = env_->ReadFile(path);
-    if (!file.ok()) return file.status();
-    const absl::string_view data = *file;
+    if (absl::Status s = env_->ReadFile(path, &file); !s.ok()) return s;
+    const absl::string_view data = file;
 
     // The header: the magic and version first (at fixed offsets, whatever
     // the format), then the record.

@@ -124,6 +124,19 @@ TEST(MemoryStorageTest, Compact) {
   }
 }
 
+TEST(MemoryStorageTest, EmptyRangeAtTheEndOfACompactedLog) {
+  // Compacted to its last index, the log holds no entries: [first, first)
+  // is an empty range, not a crash (found by DiskStorage's crash test).
+  MemoryStorage s;
+  Fill(s);
+  ASSERT_TRUE(s.Compact(5).ok());
+  ASSERT_EQ(*s.FirstIndex(), 6u);
+  absl::StatusOr<std::vector<Entry>> ents = s.Entries(6, 6, UINT64_MAX);
+  ASSERT_TRUE(ents.ok()) << ents.status();
+  EXPECT_TRUE(ents->empty());
+  EXPECT_TRUE(IsEntryUnavailable(s.Entries(6, 7, UINT64_MAX).status()));
+}
+
 TEST(MemoryStorageTest, CreateSnapshot) {
   MemoryStorage s;
   Fill(s);

@@ -54,8 +54,10 @@ class FaultEnv : public Env {
   absl::StatusOr<std::unique_ptr<WritableFile>> OpenForAppend(
       const std::string& path, uint64_t offset,
       uint64_t preallocate_bytes) override;
-  absl::StatusOr<std::string> ReadFile(const std::string& path) override {
-    return base_->ReadFile(path);
+  using Env::ReadFile;
+  absl::Status ReadFile(const std::string& path,
+                        std::string* contents) override {
+    return base_->ReadFile(path, contents);
   }
   absl::StatusOr<std::vector<std::string>> ListDir(
       const std::string& dir) override {

@@ -73,8 +73,16 @@ class Env {
   virtual absl::StatusOr<std::unique_ptr<WritableFile>> OpenForAppend(
       const std::string& path, uint64_t offset, uint64_t preallocate_bytes) = 0;
 
-  // The whole contents of `path`.
-  virtual absl::StatusOr<std::string> ReadFile(const std::string& path) = 0;
+  // Reads the whole contents of `path` into *contents, reusing its
+  // capacity (a reader of many large files keeps one buffer).
+  virtual absl::Status ReadFile(const std::string& path,
+                                std::string* contents) = 0;
+  // The same, into a new string.
+  absl::StatusOr<std::string> ReadFile(const std::string& path) {
+    std::string contents;
+    if (absl::Status s = ReadFile(path, &contents); !s.ok()) return s;
+    return contents;
+  }
 
   // The names (not paths) of the entries of directory `dir`, without "." and
   // "..", in no particular order.
