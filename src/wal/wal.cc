@@ -182,6 +182,8 @@ absl::Status Wal::Recover(WalContents* out) {
   for (size_t i = 0; i < segs.size(); ++i) {
     const std::string path = SegmentPath(segs[i]);
     const bool last_segment = i + 1 == segs.size();
+    // The next segment is read by the kernel while this one is parsed.
+    if (!last_segment) env_->WillNeed(SegmentPath(segs[i + 1]));
     if (absl::Status s = env_->ReadFile(path, &file); !s.ok()) return s;
     const absl::string_view data = file;
 

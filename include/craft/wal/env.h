@@ -84,6 +84,11 @@ class Env {
     return contents;
   }
 
+  // A hint that `path` will be read soon: the POSIX Env asks the kernel to
+  // start reading it in the background (so that a reader can parse one
+  // file while the next is read). Errors are ignored.
+  virtual void WillNeed(const std::string& path) { (void)path; }
+
   // The names (not paths) of the entries of directory `dir`, without "." and
   // "..", in no particular order.
   virtual absl::StatusOr<std::vector<std::string>> ListDir(
