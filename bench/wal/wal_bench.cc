@@ -6,8 +6,9 @@
 //
 // append (for B = 1, 16 and 256, or just --batch): batches of B entries of
 // 128 bytes, each batch one Wal::Save with sync, for S seconds; the floor
-// is the same payload bytes written to a plain preallocated file with
-// write(2) + fdatasync(2) per batch, no framing. Floor and WAL alternate,
+// is the same payload bytes written to plain preallocated files (fresh
+// ones, as the WAL's segments are) with write(2) + fdatasync(2) per batch,
+// no framing. Floor and WAL alternate,
 // R repetitions each, medians reported:
 //   bench=wal_append batch=256 entry_bytes=128 entries_per_s=...
 //     mb_per_s=... floor_entries_per_s=... floor_mb_per_s=...
@@ -61,23 +62,33 @@ double Median(std::vector<double> v) {
   std::exit(1);
 }
 
-// Seconds per batch of the floor: write + fdatasync of batch * 128 bytes
-// into a plain file preallocated like a WAL segment.
+// Seconds per batch of the floor: write + fdatasync of batch * 128 bytes,
+// appended to plain files preallocated like WAL segments (64 MiB, a fresh
+// file when one is full, as the WAL writes into fresh segments: writing
+// into newly allocated space costs the file system more than overwriting).
 double FloorSecondsPerBatch(const std::string& dir, size_t batch,
                             double seconds) {
-  const std::string path = dir + "/floor";
-  const int fd = ::open(path.c_str(), O_CREAT | O_TRUNC | O_WRONLY, 0644);
-  if (fd < 0) Die("open " + path);
   constexpr off_t kPrealloc = off_t{64} << 20;
-  if (::posix_fallocate(fd, 0, kPrealloc) != 0) Die("fallocate " + path);
-  if (::fsync(fd) != 0) Die("fsync " + path);
   const std::string buf(batch * kEntryBytes, 'x');
+  int fd = -1, files = 0;
+  off_t off = kPrealloc;  // opens the first file
+  std::string path;
   uint64_t batches = 0;
-  off_t off = 0;
   const Clock::time_point start = Clock::now();
   Clock::duration elapsed{};
   while (Seconds(elapsed = Clock::now() - start) < seconds) {
-    if (off + static_cast<off_t>(buf.size()) > kPrealloc) off = 0;
+    if (off + static_cast<off_t>(buf.size()) > kPrealloc) {
+      if (fd >= 0) {
+        ::close(fd);
+        ::unlink(path.c_str());
+      }
+      path = dir + "/floor" + std::to_string(files++);
+      fd = ::open(path.c_str(), O_CREAT | O_TRUNC | O_WRONLY, 0644);
+      if (fd < 0) Die("open " + path);
+      if (::posix_fallocate(fd, 0, kPrealloc) != 0) Die("fallocate " + path);
+      if (::fsync(fd) != 0) Die("fsync " + path);
+      off = 0;
+    }
     if (::pwrite(fd, buf.data(), buf.size(), off) !=
         static_cast<ssize_t>(buf.size())) {
       Die("write " + path);

@@ -301,6 +301,41 @@ absl::StatusOr<Entry> DecodeEntry(absl::string_view payload) {
   return e;
 }
 
+size_t EncodedEntriesSize(absl::Span<const Entry> entries) {
+  size_t n = 0;
+  for (const Entry& e : entries) {
+    const size_t size = EncodedEntrySize(e);
+    n += VarintSize(size) + size;
+  }
+  return n;
+}
+
+void EncodeEntries(absl::Span<const Entry> entries, char* dst) {
+  for (const Entry& e : entries) {
+    const size_t size = EncodedEntrySize(e);
+    dst = PutVarint(dst, size);
+    EncodeEntry(e, dst);
+    dst += size;
+  }
+}
+
+absl::Status DecodeEntries(absl::string_view payload, std::vector<Entry>* out) {
+  const char* p = payload.data();
+  const char* end = p + payload.size();
+  while (p < end) {
+    uint64_t len;
+    if (!GetVarint(&p, end, &len) || len > static_cast<uint64_t>(end - p)) {
+      return absl::InvalidArgumentError(
+          "not a batch of entries: an entry's length runs past the record");
+    }
+    absl::StatusOr<Entry> e = DecodeEntry(absl::string_view(p, len));
+    if (!e.ok()) return e.status();
+    out->push_back(*std::move(e));
+    p += len;
+  }
+  return absl::OkStatus();
+}
+
 std::string EncodeHardState(const HardState& hs) {
   return ToProto(hs).SerializeAsString();
 }

@@ -36,6 +36,10 @@
 //                     of the previous segment (u32), which carries the chain
 //                     across segments.
 //   kEntry          a raftpb.Entry in protobuf encoding.
+//   kEntries        consecutive entries, each a varint length and then a
+//                     raftpb.Entry in protobuf encoding. Save writes its
+//                     entries this way, in records of at most about 1 MiB:
+//                     one record header per batch, not per entry.
 //   kHardState      a raftpb.HardState in protobuf encoding.
 //   kSnapshotMarker index (u64), term (u64), flags (u8: bit 0 set if the
 //                     log kept its entries after the index, clear if the
@@ -55,10 +59,12 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/types/span.h"
 #include "craft/entry.h"
 #include "craft/wal/wal.h"
 
@@ -73,6 +79,7 @@ enum class RecordType : uint8_t {
   kEntry = 2,
   kHardState = 3,
   kSnapshotMarker = 4,
+  kEntries = 5,
 };
 
 inline constexpr absl::string_view kSegmentMagic = "craftwal";
@@ -148,6 +155,13 @@ size_t EncodedEntrySize(const Entry& e);
 // Writes the encoding to dst (EncodedEntrySize(e) bytes).
 void EncodeEntry(const Entry& e, char* dst);
 absl::StatusOr<Entry> DecodeEntry(absl::string_view payload);
+
+// A kEntries payload.
+size_t EncodedEntriesSize(absl::Span<const Entry> entries);
+void EncodeEntries(absl::Span<const Entry> entries, char* dst);
+// Appends the entries to *out; InvalidArgument (with *out possibly
+// extended) for a payload that is not one.
+absl::Status DecodeEntries(absl::string_view payload, std::vector<Entry>* out);
 
 std::string EncodeHardState(const HardState& hs);
 absl::StatusOr<HardState> DecodeHardState(absl::string_view payload);

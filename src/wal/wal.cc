@@ -179,6 +179,7 @@ absl::Status Wal::Recover(WalContents* out) {
   uint64_t header_end = 0;
   bool repair = false;
   std::string file;  // one buffer for every segment
+  std::vector<Entry> batch;
   for (size_t i = 0; i < segs.size(); ++i) {
     const std::string path = SegmentPath(segs[i]);
     const bool last_segment = i + 1 == segs.size();
@@ -274,6 +275,18 @@ absl::Status Wal::Recover(WalContents* out) {
           absl::StatusOr<Entry> e = wal_internal::DecodeEntry(rr.payload);
           if (!e.ok()) return Corrupt(path, pos, e.status().message());
           problem = r.AddEntry(*std::move(e));
+          break;
+        }
+        case RecordType::kEntries: {
+          batch.clear();
+          if (absl::Status s = wal_internal::DecodeEntries(rr.payload, &batch);
+              !s.ok()) {
+            return Corrupt(path, pos, s.message());
+          }
+          for (Entry& e : batch) {
+            problem = r.AddEntry(std::move(e));
+            if (problem) break;
+          }
           break;
         }
         case RecordType::kHardState: {
@@ -484,7 +497,9 @@ absl::Status Wal::Save(const HardState* hs, absl::Span<const Entry> entries,
                           last_index_, entries[0].index()));
     }
     for (const Entry& e : entries) {
-      if (wal_internal::EncodedEntrySize(e) > wal_internal::kMaxRecordPayload) {
+      // (A batch record adds a length of at most 10 bytes.)
+      if (wal_internal::EncodedEntrySize(e) + 10 >
+          wal_internal::kMaxRecordPayload) {
         return absl::InvalidArgumentError(absl::StrFormat(
             "entry %d is %d bytes encoded, over the WAL's limit of %d bytes",
             e.index(), wal_internal::EncodedEntrySize(e),
@@ -493,16 +508,23 @@ absl::Status Wal::Save(const HardState* hs, absl::Span<const Entry> entries,
     }
   }
 
-  for (size_t k = 0; k < entries.size(); ++k) {
-    const Entry& e = entries[k];
-    absl::Status s =
-        AddRecord(static_cast<uint8_t>(RecordType::kEntry),
-                  wal_internal::EncodedEntrySize(e),
-                  [&e](char* dst) { wal_internal::EncodeEntry(e, dst); });
+  // The entries go in batch records of about kFlushBytes at most.
+  while (!entries.empty()) {
+    size_t n = 0, bytes = 0;
+    while (n < entries.size() && (n == 0 || bytes < kFlushBytes)) {
+      bytes += wal_internal::EncodedEntrySize(entries[n]) + 10;
+      ++n;
+    }
+    const absl::Span<const Entry> batch = entries.subspan(0, n);
+    absl::Status s = AddRecord(
+        static_cast<uint8_t>(RecordType::kEntries),
+        wal_internal::EncodedEntriesSize(batch),
+        [batch](char* dst) { wal_internal::EncodeEntries(batch, dst); });
     if (!s.ok()) return s;
     // Track the log as records are added: a segment cut by a later record
     // is named after the entries before it.
-    AppendTerms(entries.subspan(k, 1));
+    AppendTerms(batch);
+    entries.remove_prefix(n);
   }
   if (hs != nullptr) {
     const std::string payload = wal_internal::EncodeHardState(*hs);

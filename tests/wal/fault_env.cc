@@ -159,8 +159,8 @@ absl::StatusOr<std::unique_ptr<WritableFile>> FaultEnv::OpenForAppend(
   // DropUnsyncedData, which brings files back to that): the bytes the
   // appends will overwrite from `offset` on read as they do now, zeros.
   const uint64_t size = contents->size();
-  auto state = std::make_shared<FileState>(FileState{
-      offset, offset, std::max<uint64_t>(size, preallocate_bytes)});
+  auto state = std::make_shared<FileState>(
+      FileState{offset, offset, std::max<uint64_t>(size, preallocate_bytes)});
   std::lock_guard<std::mutex> l(mu_);
   files_[path] = state;
   return std::make_unique<FaultFile>(this, path, std::move(state),

@@ -50,6 +50,29 @@ TEST(FormatTest, EntryEncodingIsRaftpb) {
   }
 }
 
+TEST(FormatTest, EntryBatchRoundTripAndGarbage) {
+  const std::vector<Entry> cases = CodecCases();
+  std::string payload(EncodedEntriesSize(cases), '\0');
+  EncodeEntries(cases, payload.data());
+  std::vector<Entry> back;
+  ASSERT_TRUE(DecodeEntries(payload, &back).ok());
+  ASSERT_EQ(back.size(), cases.size());
+  for (size_t i = 0; i < cases.size(); ++i) {
+    EXPECT_EQ(ToProto(back[i]).SerializeAsString(),
+              ToProto(cases[i]).SerializeAsString());
+  }
+  // Cut anywhere inside the last entry, or a length past the end: refused.
+  for (size_t cut = 1; cut <= Encode(cases.back()).size(); ++cut) {
+    std::vector<Entry> out;
+    EXPECT_FALSE(
+        DecodeEntries(payload.substr(0, payload.size() - cut), &out).ok() &&
+        out.size() == cases.size())
+        << cut;
+  }
+  std::vector<Entry> out;
+  EXPECT_FALSE(DecodeEntries(std::string("\x7f\x08", 2), &out).ok());
+}
+
 TEST(FormatTest, EntryDecodingSkipsUnknownFieldsAndRejectsGarbage) {
   raftpb::Entry p;
   p.set_index(5);

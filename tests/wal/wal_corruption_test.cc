@@ -46,7 +46,7 @@ struct Rec {
   uint64_t start = 0;
   uint64_t end = 0;
   RecordType type = RecordType::kEntry;
-  std::optional<Entry> entry;
+  std::vector<Entry> entries;
   std::optional<HardState> hs;
 };
 
@@ -58,9 +58,11 @@ std::vector<Rec> Records(absl::string_view data) {
   for (;;) {
     ReadResult r = ReadRecord(data, pos, chain);
     if (r.kind != ReadResult::kRecord) break;
-    Rec rec{pos, r.next, r.type, std::nullopt, std::nullopt};
+    Rec rec{pos, r.next, r.type, {}, std::nullopt};
     if (r.type == RecordType::kEntry) {
-      rec.entry = *wal_internal::DecodeEntry(r.payload);
+      rec.entries.push_back(*wal_internal::DecodeEntry(r.payload));
+    } else if (r.type == RecordType::kEntries) {
+      EXPECT_TRUE(wal_internal::DecodeEntries(r.payload, &rec.entries).ok());
     } else if (r.type == RecordType::kHardState) {
       rec.hs = *wal_internal::DecodeHardState(r.payload);
     }
@@ -75,7 +77,7 @@ std::vector<Rec> Records(absl::string_view data) {
 void Replay(const std::vector<Rec>& recs, size_t n, std::vector<Entry>* ents,
             HardState* hs) {
   for (size_t i = 0; i < n; ++i) {
-    if (recs[i].entry) ents->push_back(*recs[i].entry);
+    ents->insert(ents->end(), recs[i].entries.begin(), recs[i].entries.end());
     if (recs[i].hs) *hs = *recs[i].hs;
   }
 }
@@ -99,8 +101,8 @@ class Fixture {
       const std::vector<Rec> recs = Records(ReadAll(LastSegment()));
       size_t normal = 0;
       for (size_t k = 1; k < recs.size(); ++k) {
-        if (recs[k].entry) normal = recs.size() - k;
-        if (recs[k].entry) break;
+        if (!recs[k].entries.empty()) normal = recs.size() - k;
+        if (!recs[k].entries.empty()) break;
       }
       if (normal >= tail_records) break;
     }
