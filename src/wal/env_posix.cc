@@ -211,11 +211,6 @@ class PosixEnv : public Env {
     return absl::OkStatus();
   }
 
-  void WillNeed(const std::string& path) override {
-    Fd fd(OpenRetrying(path.c_str(), O_RDONLY));
-    if (fd.get() >= 0) ::posix_fadvise(fd.get(), 0, 0, POSIX_FADV_WILLNEED);
-  }
-
   absl::StatusOr<std::vector<std::string>> ListDir(
       const std::string& dir) override {
     DIR* d = ::opendir(dir.c_str());

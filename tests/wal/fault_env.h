@@ -59,7 +59,6 @@ class FaultEnv : public Env {
                         std::string* contents) override {
     return base_->ReadFile(path, contents);
   }
-  void WillNeed(const std::string& path) override { base_->WillNeed(path); }
   absl::StatusOr<std::vector<std::string>> ListDir(
       const std::string& dir) override {
     return base_->ListDir(dir);

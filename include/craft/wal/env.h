@@ -74,7 +74,8 @@ class Env {
       const std::string& path, uint64_t offset, uint64_t preallocate_bytes) = 0;
 
   // Reads the whole contents of `path` into *contents, reusing its
-  // capacity (a reader of many large files keeps one buffer).
+  // capacity (a reader of many large files keeps one buffer). May be
+  // called from several threads at once.
   virtual absl::Status ReadFile(const std::string& path,
                                 std::string* contents) = 0;
   // The same, into a new string.
@@ -83,11 +84,6 @@ class Env {
     if (absl::Status s = ReadFile(path, &contents); !s.ok()) return s;
     return contents;
   }
-
-  // A hint that `path` will be read soon: the POSIX Env asks the kernel to
-  // start reading it in the background (so that a reader can parse one
-  // file while the next is read). Errors are ignored.
-  virtual void WillNeed(const std::string& path) { (void)path; }
 
   // The names (not paths) of the entries of directory `dir`, without "." and
   // "..", in no particular order.
