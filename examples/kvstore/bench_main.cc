@@ -106,6 +106,7 @@ int main(int argc, char** argv) {
       threads.emplace_back([&, c] {
         httplib::Client http("127.0.0.1", cluster.ClientPort(leader));
         http.set_keep_alive(true);
+        http.set_tcp_nodelay(true);
         http.set_read_timeout(10, 0);
         for (int n = 0;; ++n) {
           const auto t0 = Clock::now();
@@ -114,7 +115,13 @@ int main(int argc, char** argv) {
                               "application/octet-stream");
           const auto t1 = Clock::now();
           if (!res || res->status != 204) {
-            ++errors;
+            if (errors++ < 5) {
+              std::fprintf(
+                  stderr, "error at %.3f s client %d op %d: %s\n",
+                  std::chrono::duration<double>(t1 - start).count(), c, n,
+                  res ? absl::StrCat(res->status, " ", res->body).c_str()
+                      : httplib::to_string(res.error()).c_str());
+            }
             continue;
           }
           if (t0 >= start) {

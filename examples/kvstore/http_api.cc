@@ -1,5 +1,7 @@
 #include "http_api.h"
 
+#include <sys/socket.h>
+
 #include <utility>
 
 #include "absl/strings/numbers.h"
@@ -52,11 +54,20 @@ absl::StatusOr<std::unique_ptr<HttpApi>> HttpApi::Start(
   api->Routes();
   httplib::Server& svr = *api->server_;
   svr.set_payload_max_length(size_t{64} << 20);
-  // Requests block until their entry commits (up to the request timeout),
-  // so the pool is larger than httplib's default of 8: a few slow writes
-  // must not keep /status or other clients waiting.
-  svr.new_task_queue = [] { return new httplib::ThreadPool(64); };
+  // httplib serves each connection on a thread of this pool for as long as
+  // it stays open, and requests block until their entry commits (up to the
+  // request timeout): the pool bounds the clients served at once, so it is
+  // far larger than httplib's default of 8, and a keep-alive connection is
+  // closed after 100 requests so that one waiting for a thread gets a turn.
+  svr.new_task_queue = [] { return new httplib::ThreadPool(128); };
+  svr.set_keep_alive_max_count(100);
   svr.set_read_timeout(10, 0);
+  svr.set_tcp_nodelay(true);
+  int* listen_fd = &api->listen_fd_;
+  svr.set_socket_options([listen_fd](socket_t sock) {
+    httplib::default_socket_options(sock);
+    *listen_fd = sock;
+  });
   if (hp->second == 0) {
     api->port_ = svr.bind_to_any_port(hp->first);
     if (api->port_ < 0) api->port_ = 0;
@@ -68,6 +79,10 @@ absl::StatusOr<std::unique_ptr<HttpApi>> HttpApi::Start(
         absl::StrCat("cannot listen for clients on ", listen,
                      " (address in use, or not this machine's?)"));
   }
+  // httplib listens with a backlog of 5, which a burst of clients
+  // connecting at once overflows (their connections then fail): listening
+  // again on the bound socket raises it (Linux).
+  if (api->listen_fd_ >= 0) ::listen(api->listen_fd_, SOMAXCONN);
   api->thread_ = std::thread([&svr] { svr.listen_after_bind(); });
   return api;
 }

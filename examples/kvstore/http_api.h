@@ -52,6 +52,7 @@ class HttpApi {
   std::unique_ptr<httplib::Server> server_;
   std::thread thread_;
   int port_ = 0;
+  int listen_fd_ = -1;  // the server's listening socket, once bound
 };
 
 // "host:port" split; InvalidArgument naming `what` if malformed.

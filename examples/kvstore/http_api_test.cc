@@ -8,6 +8,8 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -164,6 +166,24 @@ TEST_F(HttpApiTest, BadRequests) {
   }
   // Nothing above changed the state.
   EXPECT_EQ(s_.member->GetStatus().members.size(), 1u);
+}
+
+// Many clients connecting at once (a burst beyond httplib's listen backlog
+// of 5, and beyond its default pool of 8 threads) are all served.
+TEST_F(HttpApiTest, ABurstOfClientsIsServed) {
+  constexpr int kClients = 100;
+  std::vector<int> status(kClients, 0);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kClients; ++i) {
+    threads.emplace_back([&, i] {
+      httplib::Client client("127.0.0.1", s_.api->port());
+      client.set_read_timeout(10, 0);
+      auto r = client.Put(absl::StrCat("/keys/burst", i), "x", "text/plain");
+      status[i] = r ? r->status : -static_cast<int>(r.error());
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  for (int i = 0; i < kClients; ++i) EXPECT_EQ(status[i], 204) << i;
 }
 
 // A member whose peers are all down never finds a leader: every request
