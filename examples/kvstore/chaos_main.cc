@@ -17,8 +17,9 @@
 // possibly applied, as Jepsen treats them.
 //
 // Prints the operations done, the faults injected and the verdict; exits 1
-// on a non-linearizable history (printing a minimal counterexample) or if
-// the cluster did not recover, 2 on a bad command line.
+// on a non-linearizable history (printing a minimal counterexample), if the
+// cluster did not recover, or if a member exited without being killed (a
+// crash, a sanitizer report); 2 on a bad command line.
 
 #include <signal.h>
 
@@ -222,8 +223,16 @@ int main(int argc, char** argv) {
   auto sleep_s = [](double s) {
     std::this_thread::sleep_for(std::chrono::duration<double>(s));
   };
+  std::vector<std::string> crashes;
+  auto note_crashes = [&] {
+    for (std::string& c : cluster.Unexpected()) {
+      std::printf("chaos: %s\n", c.c_str());
+      crashes.push_back(std::move(c));
+    }
+  };
   while (Clock::now() < end) {
     sleep_s(1.0 + static_cast<double>(rng() % 1000) / 1000.0);
+    note_crashes();
     if (Clock::now() >= end) break;
     const int kind = static_cast<int>(rng() % 3);
     int victim = 1 + static_cast<int>(rng() % 3);
@@ -268,6 +277,7 @@ int main(int argc, char** argv) {
     }
   }
   recovered = recovered && final_reads == o.keys;
+  note_crashes();
 
   const std::vector<Operation> ops = history.ops();
   {
@@ -291,6 +301,12 @@ int main(int argc, char** argv) {
         "chaos: FAILED: the cluster did not answer every final read "
         "after healing; logs in %s\n",
         dir.c_str());
+    return 1;
+  }
+  if (!crashes.empty()) {
+    std::printf(
+        "chaos: FAILED: %zu member exits nobody asked for; logs in %s\n",
+        crashes.size(), dir.c_str());
     return 1;
   }
   if (!v.linearizable) {

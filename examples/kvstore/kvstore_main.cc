@@ -86,6 +86,11 @@ int main(int argc, char** argv) {
       opts.data_dir.empty()) {
     return Usage("--id, --cluster, --listen-client and --data-dir are needed");
   }
+  if (absl::Status s =
+          kvstore::ParseHostPort(listen_client, "--listen-client").status();
+      !s.ok()) {
+    return Usage(std::string(s.message()));
+  }
 
   auto logger = spdlog::stderr_color_mt("member");
   logger->set_pattern("%Y-%m-%d %H:%M:%S.%e [member " +

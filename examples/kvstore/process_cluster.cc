@@ -84,6 +84,24 @@ bool ProcessCluster::Up(int id) {
   return pid_[id] > 0 && !paused_[id];
 }
 
+std::vector<std::string> ProcessCluster::Unexpected() {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<std::string> out;
+  for (int id = 1; id <= o_.members; ++id) {
+    if (pid_[id] <= 0) continue;
+    int status = 0;
+    if (waitpid(pid_[id], &status, WNOHANG) != pid_[id]) continue;
+    pid_[id] = 0;
+    paused_[id] = false;
+    out.push_back(
+        WIFSIGNALED(status)
+            ? absl::StrCat("member ", id, " died of signal ", WTERMSIG(status))
+            : absl::StrCat("member ", id, " exited with status ",
+                           WEXITSTATUS(status)));
+  }
+  return out;
+}
+
 int ProcessCluster::Leader() {
   for (int id = 1; id <= o_.members; ++id) {
     if (!Up(id)) continue;

@@ -41,6 +41,11 @@ class ProcessCluster {
   void Pause(int id, bool pause);  // SIGSTOP / SIGCONT
   bool Up(int id);                 // running and not paused
 
+  // Members that exited although nobody killed them (a crash, a sanitizer
+  // report, a storage failure), each described with its exit status; they
+  // are reaped and count as stopped.
+  std::vector<std::string> Unexpected();
+
   // The leader some running member reports, or 0.
   int Leader();
   // Waits until some member reports a leader; false after `seconds`.
