@@ -2,6 +2,8 @@
 
 #include <sys/socket.h>
 
+#include <chrono>
+#include <thread>
 #include <utility>
 
 #include "absl/strings/numbers.h"
@@ -65,7 +67,10 @@ absl::StatusOr<std::unique_ptr<HttpApi>> HttpApi::Start(
   svr.set_tcp_nodelay(true);
   int* listen_fd = &api->listen_fd_;
   svr.set_socket_options([listen_fd](socket_t sock) {
-    httplib::default_socket_options(sock);
+    // SO_REUSEADDR (a restart binds at once), but not httplib's default
+    // SO_REUSEPORT, with which a second process would share the port.
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
     *listen_fd = sock;
   });
   if (hp->second == 0) {
@@ -84,6 +89,12 @@ absl::StatusOr<std::unique_ptr<HttpApi>> HttpApi::Start(
   // again on the bound socket raises it (Linux).
   if (api->listen_fd_ >= 0) ::listen(api->listen_fd_, SOMAXCONN);
   api->thread_ = std::thread([&svr] { svr.listen_after_bind(); });
+  // Server::stop() does nothing before the server runs: wait for it, so
+  // that a Stop() right after Start() (a SIGTERM during start-up) is not
+  // lost.
+  while (!svr.is_running()) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
   return api;
 }
 

@@ -148,6 +148,7 @@ TEST_F(HttpApiTest, BadRequests) {
       {"POST", "/members/5", "localhost", 400},    // no port
       {"POST", "/members/5", "h:99999", 400},      // no such port
       {"DELETE", "/members/7", "", 404},           // no such member
+      {"DELETE", "/members/1", "", 400},           // the last voter
       {"GET", "/nowhere", "", 404},
       {"POST", "/keys/a", "x", 405},
       {"DELETE", "/status", "", 405},
@@ -184,6 +185,26 @@ TEST_F(HttpApiTest, ABurstOfClientsIsServed) {
   }
   for (std::thread& t : threads) t.join();
   for (int i = 0; i < kClients; ++i) EXPECT_EQ(status[i], 204) << i;
+}
+
+// A member added at an address where nobody answers stays a learner: the
+// request says so (503), and writes go on committing without it. It can
+// be removed again.
+TEST_F(HttpApiTest, AnUnreachableNewMemberStaysALearner) {
+  auto r = c().Post("/members/5", "127.0.0.1:1", "text/plain");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 503) << r->body;
+  EXPECT_NE(r->body.find("learner"), std::string::npos) << r->body;
+  EXPECT_EQ(s_.member->GetStatus().members.count(5), 1u);
+
+  r = c().Put("/keys/a", "1", "text/plain");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 204);
+
+  r = c().Delete("/members/5");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 204) << r->body;
+  EXPECT_EQ(s_.member->GetStatus().members.count(5), 0u);
 }
 
 // A member whose peers are all down never finds a leader: every request

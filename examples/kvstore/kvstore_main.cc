@@ -17,6 +17,7 @@
 #include <string>
 
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "http_api.h"
 #include "member.h"
@@ -41,6 +42,7 @@ bool ParseCluster(const std::string& s, std::map<uint64_t, std::string>* out) {
     uint64_t id = 0;
     if (!absl::SimpleAtoi(kv.first, &id) || id == 0 || kv.second.empty() ||
         !kvstore::ParseHostPort(kv.second, "--cluster").ok() ||
+        kvstore::ParseHostPort(kv.second, "--cluster")->second == 0 ||
         !out->emplace(id, kv.second).second) {
       return false;
     }
@@ -85,6 +87,9 @@ int main(int argc, char** argv) {
   if (opts.id == 0 || opts.cluster.empty() || listen_client.empty() ||
       opts.data_dir.empty()) {
     return Usage("--id, --cluster, --listen-client and --data-dir are needed");
+  }
+  if (opts.cluster.count(opts.id) == 0) {
+    return Usage(absl::StrCat("--cluster has no address for --id ", opts.id));
   }
   if (absl::Status s =
           kvstore::ParseHostPort(listen_client, "--listen-client").status();

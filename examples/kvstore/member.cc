@@ -22,6 +22,10 @@ namespace {
 // log rather than by a snapshot of its own.
 constexpr uint64_t kCatchUpEntries = 1000;
 
+// A learner whose log is within this many entries of the leader's commit
+// index has caught up, and is promoted to voter.
+constexpr uint64_t kPromotionLag = 64;
+
 bool Contains(const google::protobuf::RepeatedField<uint64_t>& ids,
               uint64_t id) {
   return std::find(ids.begin(), ids.end(), id) != ids.end();
@@ -155,11 +159,19 @@ absl::Status Member::Init() {
 }
 
 void Member::Stop() {
-  running_ = false;
+  SetStopping();
   if (node_ != nullptr) node_->Stop();
   if (loop_.joinable()) loop_.join();
   if (ticker_.joinable()) ticker_.join();
   if (transport_ != nullptr) transport_->Stop();
+}
+
+void Member::SetStopping() {
+  // Under mu_: a waiter checks running_ under it, so it cannot miss this.
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    running_ = false;
+  }
   cv_.notify_all();
 }
 
@@ -169,10 +181,10 @@ absl::Status Member::failure() const {
 }
 
 void Member::SyncPeers() {
-  // The addresses the state machine knows win; --cluster fills in for a
-  // member that joined and has not yet learnt them.
-  std::map<uint64_t, std::string> peers = options_.cluster;
-  for (const auto& [id, addr] : sm_.members()) peers[id] = addr;
+  // The addresses the state machine knows; --cluster only for a member
+  // that joined and has not learnt them yet (it lists removed members too).
+  std::map<uint64_t, std::string> peers = sm_.members();
+  if (peers.empty()) peers = options_.cluster;
   for (const auto& [id, addr] : peers) {
     if (id != options_.id) transport_->AddPeer(id, addr);
   }
@@ -182,6 +194,46 @@ void Member::Ticker() {
   while (running_) {
     absl::SleepFor(options_.tick);
     if (!node_->Tick().ok()) return;  // stopped
+    PromoteCaughtUpLearners();
+  }
+}
+
+void Member::PromoteCaughtUpLearners() {
+  ConfState cs;
+  {
+    std::lock_guard<std::mutex> lock(conf_mu_);
+    if (conf_state_.learners().empty()) return;
+    cs = conf_state_;
+  }
+  const craft::NodeStatus st = node_->GetStatus();
+  if (st.basic.soft_state.raft_state != craft::StateType::kLeader) return;
+  const absl::Time now = absl::Now();
+  const std::map<uint64_t, std::string> members = sm_.members();
+  for (uint64_t id : cs.learners()) {
+    auto pr = st.progress.find(id);
+    auto addr = members.find(id);
+    // Caught up: the leader streams to it (it acknowledged an append or a
+    // snapshot, so it is reachable) and it is close to the commit index.
+    if (pr == st.progress.end() || addr == members.end() ||
+        pr->second.state() != craft::tracker::ProgressState::kReplicate ||
+        pr->second.match() == 0 ||
+        pr->second.match() + kPromotionLag < st.basic.hard_state.commit()) {
+      continue;
+    }
+    // At most once a second: Raft turns a change proposed while another
+    // is pending into an empty entry, and the next tick tries again.
+    absl::Time& last = last_promotion_[id];
+    if (now - last < absl::Seconds(1)) continue;
+    last = now;
+    log_->info("member {} has caught up: promoting it to voter", id);
+    Command c;
+    c.op = Command::Op::kMember;
+    c.value = addr->second;
+    ConfChange cc;
+    cc.set_type(craft::raftpb::ConfChangeAddNode);
+    cc.set_node_id(id);
+    cc.set_context(EncodeCommand(c));
+    (void)node_->ProposeConfChange(cc);
   }
 }
 
@@ -190,14 +242,14 @@ void Member::Loop() {
     std::optional<craft::Ready> rd = node_->WaitReady(absl::Milliseconds(100));
     if (!rd) continue;
     if (absl::Status s = HandleReady(*rd); !s.ok()) {
+      if (!running_ || absl::IsCancelled(s)) return;  // Stop() raced us
       log_->critical("stopping: {}", s.ToString());
       {
         std::lock_guard<std::mutex> lock(mu_);
         failure_ = s;
       }
-      running_ = false;
+      SetStopping();
       node_->Stop();
-      cv_.notify_all();
       return;
     }
     node_->Advance(std::move(*rd));
@@ -207,6 +259,16 @@ void Member::Loop() {
 absl::Status Member::HandleReady(craft::Ready& rd) {
   if (rd.soft_state) {
     log_->info("leader is {}", rd.soft_state->lead);
+  }
+  // A snapshot from the leader is checked before it is made durable: one
+  // that is not a kvstore state must not replace the directory's.
+  if (!craft::IsEmptySnapshot(rd.snapshot)) {
+    StateMachine check;
+    if (absl::Status s =
+            check.Restore(rd.snapshot.metadata().index(), rd.snapshot.data());
+        !s.ok()) {
+      return s;
+    }
   }
   // 1. Durable before anything is sent: one sync for the whole Ready.
   if (absl::Status s = storage_->Save(rd); !s.ok()) return s;
@@ -248,17 +310,38 @@ absl::Status Member::ApplyEntry(const Entry& e) {
       return absl::DataLossError(
           absl::StrCat("entry ", e.index(), ": not a ConfChange"));
     }
+    absl::StatusOr<Command> c = DecodeCommand(cc.context());
     absl::StatusOr<ConfState> cs = node_->ApplyConfChange(cc);
+    if (absl::IsInvalidArgument(cs.status())) {
+      // A change the configuration refuses (removing the last voter, say):
+      // every member refuses it alike, and it consumes its index only.
+      log_->warn("entry {}: configuration change refused: {}", e.index(),
+                 std::string(cs.status().message()));
+      sm_.Skip(e.index());
+      std::lock_guard<std::mutex> lock(mu_);
+      if (c.ok()) {
+        if (auto it = writes_.find(c->id); it != writes_.end()) {
+          it->second = Outcome::kMalformed;
+        }
+      }
+      return absl::OkStatus();
+    }
     if (!cs.ok()) return cs.status();
     {
       std::lock_guard<std::mutex> lock(conf_mu_);
       conf_state_ = *cs;
     }
-    absl::StatusOr<Command> c = DecodeCommand(cc.context());
     if (cc.type() == craft::raftpb::ConfChangeAddNode ||
         cc.type() == craft::raftpb::ConfChangeAddLearnerNode) {
-      if (c.ok()) sm_.SetMember(cc.node_id(), c->value);
-      log_->info("member {} added at {}", cc.node_id(),
+      // A promotion, or a second add of the same member, keeps the address
+      // the member was first added with.
+      if (c.ok() && sm_.members().count(cc.node_id()) == 0) {
+        sm_.SetMember(cc.node_id(), c->value);
+      }
+      log_->info("member {} {} at {}", cc.node_id(),
+                 cc.type() == craft::raftpb::ConfChangeAddNode
+                     ? "is a voter"
+                     : "added as a learner",
                  c.ok() ? c->value : "(unknown address)");
     } else if (cc.type() == craft::raftpb::ConfChangeRemoveNode) {
       sm_.RemoveMember(cc.node_id());
@@ -303,7 +386,6 @@ void Member::MaybeSnapshot() {
       (!conf_changed_ && applied < snapshot_index_ + options_.snapshot_every)) {
     return;
   }
-  conf_changed_ = false;
   ConfState cs;
   {
     std::lock_guard<std::mutex> lock(conf_mu_);
@@ -316,6 +398,7 @@ void Member::MaybeSnapshot() {
     return;
   }
   snapshot_index_ = applied;
+  conf_changed_ = false;
   const uint64_t margin = std::min(kCatchUpEntries, options_.snapshot_every);
   if (applied > margin && applied - margin >= *storage_->FirstIndex()) {
     if (absl::Status s = storage_->Compact(applied - margin); !s.ok()) {
@@ -447,13 +530,39 @@ absl::Status Member::AddMember(uint64_t id, std::string address) {
   }
   // The leader must reach the new member before the entry commits.
   transport_->AddPeer(id, address);
-  return ChangeMembership(craft::raftpb::ConfChangeAddNode, id,
-                          std::move(address));
+  // A learner first: it receives the log without counting in the quorum,
+  // so that a member that is slow to catch up (or never comes, at a wrong
+  // address) cannot stall the cluster. The leader promotes it to voter once
+  // it has caught up (PromoteCaughtUpLearners).
+  const absl::Time deadline = absl::Now() + options_.request_timeout;
+  if (absl::Status s = ChangeMembership(craft::raftpb::ConfChangeAddLearnerNode,
+                                        id, std::move(address));
+      !s.ok()) {
+    return s;
+  }
+  while (absl::Now() < deadline && running_) {
+    {
+      std::lock_guard<std::mutex> lock(conf_mu_);
+      if (Contains(conf_state_.voters(), id)) return absl::OkStatus();
+    }
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  return absl::DeadlineExceededError(absl::StrCat(
+      "member ", id,
+      " was added as a learner; it becomes a voter once it has caught up "
+      "with the log"));
 }
 
 absl::Status Member::RemoveMember(uint64_t id) {
   if (sm_.members().count(id) == 0) {
     return absl::NotFoundError(absl::StrCat("member ", id, " does not exist"));
+  }
+  {
+    std::lock_guard<std::mutex> lock(conf_mu_);
+    if (conf_state_.voters_size() == 1 && conf_state_.voters(0) == id) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("member ", id, " is the last voter"));
+    }
   }
   return ChangeMembership(craft::raftpb::ConfChangeRemoveNode, id, "");
 }
@@ -470,8 +579,14 @@ absl::Status Member::ChangeMembership(craft::raftpb::ConfChangeType type,
   cc.set_type(type);
   cc.set_node_id(id);
   cc.set_context(EncodeCommand(c));
-  return ProposeAndWait(c.id, [&] { return node_->ProposeConfChange(cc); })
-      .status();
+  absl::StatusOr<Outcome> out =
+      ProposeAndWait(c.id, [&] { return node_->ProposeConfChange(cc); });
+  if (!out.ok()) return out.status();
+  if (*out == Outcome::kMalformed) {
+    return absl::InvalidArgumentError(
+        "the configuration change was refused (see the member's log)");
+  }
+  return absl::OkStatus();
 }
 
 MemberStatus Member::GetStatus() const {

@@ -85,8 +85,13 @@ class Member {
   // Linearizable unless `serializable` (then: this member's applied state).
   absl::StatusOr<std::optional<std::string>> Get(const std::string& key,
                                                  bool serializable);
-  // Membership changes, returning once applied here. InvalidArgument to add
-  // a member that exists; NotFound to remove one that does not.
+  // Membership changes, returning once applied here. AddMember adds a
+  // learner, which the leader promotes to voter once it has caught up, and
+  // returns once it is a voter (DeadlineExceeded if that takes longer than
+  // the request timeout: it stays a learner until it catches up).
+  // InvalidArgument to add a member that exists, to remove the last voter,
+  // or for a change the configuration refused; NotFound to remove a member
+  // that does not exist.
   absl::Status AddMember(uint64_t id, std::string address);
   absl::Status RemoveMember(uint64_t id);
 
@@ -99,6 +104,10 @@ class Member {
   absl::Status Init();
   void Loop();
   void Ticker();
+  // On the leader: proposes to make voters of the learners that caught up.
+  void PromoteCaughtUpLearners();
+  // Clears running_ and wakes every waiter.
+  void SetStopping();
   absl::Status HandleReady(craft::Ready& rd);
   absl::Status ApplyEntry(const craft::Entry& e);
   void MaybeSnapshot();
@@ -133,6 +142,7 @@ class Member {
   craft::raftpb::ConfState conf_state_;  // guarded by conf_mu_
   uint64_t snapshot_index_ = 0;          // loop thread
   bool conf_changed_ = false;            // loop thread: since the snapshot
+  std::map<uint64_t, absl::Time> last_promotion_;  // ticker thread
 
   // Waiters for applied requests and read indexes.
   mutable std::mutex mu_;

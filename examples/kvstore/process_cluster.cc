@@ -53,6 +53,9 @@ void ProcessCluster::Start(int id) {
       dup2(fd, 1);
       dup2(fd, 2);
     }
+    // Nothing else of this process (its clients' sockets) leaks into the
+    // member.
+    close_range(3, ~0U, 0);
     execl(o_.binary.c_str(), o_.binary.c_str(), "--id", sid.c_str(),
           "--cluster", cluster_.c_str(), "--listen-client", client.c_str(),
           "--data-dir", data.c_str(), "--snapshot-every", every.c_str(),
