@@ -196,18 +196,21 @@ class RawNode {
   // What Advance reports back to the node for the Ready handed out: the
   // self-addressed responses and the append acknowledgement, stepped in
   // order, then the application of its committed entries.
-  std::vector<Message> steps_on_advance_;
-  // (Without std::optional: a zero index means none, saving a group 16
-  // bytes.)
   struct PendingApply {
     uint64_t index = 0;  // of the last committed entry handed out; 0: none
     uint64_t size = 0;
     uint64_t payload_size = 0;
   };
-  PendingApply pending_apply_;
-  // The durable state the Ready handed out vouches for, reported on Advance
-  // (see Raft::StorageAppended).
-  PendingStable pending_stable_;
+  struct AdvanceState {
+    std::vector<Message> steps;
+    // The durable state the Ready vouches for (see Raft::StorageAppended).
+    PendingStable stable;
+    PendingApply apply;
+  };
+  // Held only between a Ready that needs it and its Advance (null
+  // otherwise, and always with asynchronous storage writes): an idle node
+  // does not carry it. The block comes from the thread's BlockCache.
+  std::unique_ptr<AdvanceState> advance_;
 };
 
 }  // namespace craft

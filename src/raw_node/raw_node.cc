@@ -1,5 +1,6 @@
 #include "craft/raw_node.h"
 
+#include <algorithm>
 #include <limits>
 #include <utility>
 
@@ -295,27 +296,39 @@ void RawNode::AddStorageMessages(Ready& rd,
 // would report is kept for Advance.
 void RawNode::AcceptSynchronousReady(Ready& rd, uint64_t committed_size,
                                      std::vector<Message>& after_append) {
-  if (!steps_on_advance_.empty() || !pending_stable_.empty() ||
-      pending_apply_.index != 0) {
+  if (advance_ != nullptr) {
     raft_->logger().Panicf(
         "two accepted Ready structs without call to Advance");
   }
+  const bool need_stable = NeedStorageAppendRespMsg(rd);
+  const bool has_self =
+      std::any_of(after_append.begin(), after_append.end(),
+                  [&](const Message& m) { return m.to() == raft_->id(); });
+  if (!need_stable && rd.committed_entries.empty() && !has_self) {
+    // Nothing for Advance to report; the other responses go out now.
+    for (Message& m : after_append) {
+      BufferCache<Message>::Reserve(rd.messages);
+      rd.messages.push_back(std::move(m));
+    }
+    return;
+  }
+  advance_ = BlockCache<AdvanceState>::Take();
   // Responses vouching for durable state go out with this Ready: the
   // contract has the application persist before it sends. Those addressed
   // to this node are stepped on Advance instead.
   for (Message& m : after_append) {
     std::vector<Message>& to =
-        m.to() == raft_->id() ? steps_on_advance_ : rd.messages;
+        m.to() == raft_->id() ? advance_->steps : rd.messages;
     BufferCache<Message>::Reserve(to);
     to.push_back(std::move(m));
   }
-  if (NeedStorageAppendRespMsg(rd)) {
+  if (need_stable) {
     // What the MsgStorageAppendResp would say, reported straight to the
     // node on Advance.
-    pending_stable_ = StableState(rd);
+    advance_->stable = StableState(rd);
   }
   if (!rd.committed_entries.empty()) {
-    pending_apply_ =
+    advance_->apply =
         PendingApply{rd.committed_entries.back().index(), committed_size,
                      PayloadsSize(rd.committed_entries)};
   }
@@ -392,21 +405,22 @@ void RawNode::Advance() {
     raft_->logger().Panicf(
         "Advance must not be called when using AsyncStorageWrites");
   }
-  std::vector<Message> steps = std::move(steps_on_advance_);
-  steps_on_advance_ = std::vector<Message>();
-  for (Message& m : steps) (void)raft_->Step(std::move(m));
-  BufferCache<Message>::Give(steps);
-  if (!pending_stable_.empty()) {
-    const PendingStable ps = std::exchange(pending_stable_, PendingStable{});
+  if (advance_ == nullptr) return;
+  std::unique_ptr<AdvanceState> st = std::move(advance_);
+  for (Message& m : st->steps) (void)raft_->Step(std::move(m));
+  BufferCache<Message>::Give(st->steps);
+  if (!st->stable.empty()) {
+    const PendingStable ps = std::exchange(st->stable, PendingStable{});
     std::optional<EntryId> snap;
     if (ps.snap_index != 0) snap = EntryId{ps.snap_term, ps.snap_index};
     raft_->StorageAppended(ps.term, {ps.last_term, ps.last_index}, snap);
   }
   // Last, as a MsgStorageApplyResp would be.
-  if (pending_apply_.index != 0) {
-    const PendingApply apply = std::exchange(pending_apply_, PendingApply{});
+  if (st->apply.index != 0) {
+    const PendingApply apply = std::exchange(st->apply, PendingApply{});
     raft_->Applied(apply.index, apply.size, apply.payload_size);
   }
+  BlockCache<AdvanceState>::Give(std::move(st));
 }
 
 BasicStatus RawNode::GetBasicStatus() const {

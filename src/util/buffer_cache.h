@@ -18,10 +18,36 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <utility>
 #include <vector>
 
 namespace craft {
+
+// ThreadCache<C>::Get is the calling thread's C, or null once the thread is
+// exiting (its C destroyed), so that a node destroyed after that frees its
+// buffers instead of caching them. The common case is one load of a plain
+// thread-local pointer: this runs several times per Ready.
+template <typename C>
+class ThreadCache {
+ public:
+  static C* Get() {
+    C* c = current_;
+    if (c != nullptr && c != Gone()) return c;
+    if (c == Gone()) return nullptr;
+    thread_local Owner owner;
+    current_ = &owner.cache;
+    return current_;
+  }
+
+ private:
+  struct Owner {
+    C cache;
+    ~Owner() { current_ = Gone(); }
+  };
+  static C* Gone() { return reinterpret_cast<C*>(uintptr_t{1}); }
+  static inline thread_local C* current_ = nullptr;
+};
 
 template <typename T>
 class BufferCache {
@@ -79,26 +105,35 @@ class BufferCache {
     std::vector<T> free[kMaxBuffers];
     size_t count = 0;
   };
-  // Owns the thread's cache; at thread exit it marks the cache gone, so that
-  // a node destroyed after it frees its buffers instead.
-  struct Owner {
-    Cache cache;
-    ~Owner() { current_ = Gone(); }
-  };
+  static Cache* Get() { return ThreadCache<Cache>::Get(); }
+};
 
-  // The thread's cache, or null once it is gone. The common case is one
-  // load of a plain thread-local pointer: this runs several times per Ready.
-  static Cache* Get() {
-    Cache* c = current_;
-    if (c != nullptr && c != Gone()) return c;
-    if (c == Gone()) return nullptr;
-    thread_local Owner owner;
-    current_ = &owner.cache;
-    return current_;
+// BlockCache keeps a few heap blocks of T for reuse by every node of the
+// calling thread, for state a node holds only between two calls (a Ready
+// handed out and its Advance): an idle node holds none.
+template <typename T>
+class BlockCache {
+ public:
+  // A block, cached or new; the caller finds it as it gave it back.
+  static std::unique_ptr<T> Take() {
+    Cache* c = ThreadCache<Cache>::Get();
+    if (c != nullptr && c->count > 0) return std::move(c->free[--c->count]);
+    return std::make_unique<T>();
   }
-  static Cache* Gone() { return reinterpret_cast<Cache*>(uintptr_t{1}); }
+  // Keeps `p` for reuse (the caller has reset it), or frees it when the
+  // cache is full.
+  static void Give(std::unique_ptr<T> p) {
+    Cache* c = ThreadCache<Cache>::Get();
+    if (c != nullptr && c->count < kMaxBlocks)
+      c->free[c->count++] = std::move(p);
+  }
 
-  static inline thread_local Cache* current_ = nullptr;
+ private:
+  static constexpr size_t kMaxBlocks = 8;
+  struct Cache {
+    std::unique_ptr<T> free[kMaxBlocks];
+    size_t count = 0;
+  };
 };
 
 }  // namespace craft
