@@ -55,7 +55,9 @@ absl::StatusOr<std::unique_ptr<HttpApi>> HttpApi::Start(
   std::unique_ptr<HttpApi> api(new HttpApi(member));
   api->Routes();
   httplib::Server& svr = *api->server_;
-  svr.set_payload_max_length(size_t{64} << 20);
+  // Values up to 1 MiB (etcd allows 1.5): the whole map travels in one
+  // snapshot message, which the transport bounds at 256 MiB.
+  svr.set_payload_max_length(size_t{1} << 20);
   // httplib serves each connection on a thread of this pool for as long as
   // it stays open, and requests block until their entry commits (up to the
   // request timeout): the pool bounds the clients served at once, so it is

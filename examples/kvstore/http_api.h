@@ -15,8 +15,8 @@
 // A request that cannot finish in time (no leader, a partitioned minority)
 // gets 503 with a JSON body {"error": ..., "leader": <id or 0>,
 // "leader_address": ...}; a write that may still commit says so. Bad
-// requests get 400, unknown paths 404, other methods 405, each with a JSON
-// {"error": ...}.
+// requests get 400, unknown paths 404, other methods 405, values over
+// 1 MiB 413, each with a JSON {"error": ...}.
 
 #ifndef CRAFT_EXAMPLES_KVSTORE_HTTP_API_H_
 #define CRAFT_EXAMPLES_KVSTORE_HTTP_API_H_

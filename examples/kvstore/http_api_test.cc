@@ -154,6 +154,11 @@ TEST_F(HttpApiTest, BadRequests) {
       {"DELETE", "/status", "", 405},
       {"GET", "/members/1", "", 405},
   };
+  // A value over 1 MiB.
+  auto big = c().Put("/keys/big", std::string((1 << 20) + 1, 'x'),
+                     "application/octet-stream");
+  ASSERT_TRUE(big);
+  EXPECT_EQ(big->status, 413);
   for (const Case& k : cases) {
     SCOPED_TRACE(k.method + " " + k.path);
     httplib::Request req;
