@@ -149,5 +149,43 @@ TEST(InflightsTest, CopyOfAWrappedWindow) {
   EXPECT_EQ(copy.bytes(), 6u);
 }
 
+// Before anything is in flight there is no buffer, and the limits live in
+// the fields of the empty window: they must survive Reset, copies and the
+// first Add (which moves them into the buffer).
+TEST(InflightsTest, LimitsHoldWithoutABuffer) {
+  Inflights in(3, 250);
+  auto expect_limits = [](const Inflights& x) {
+    EXPECT_EQ(x.limit(), 3u);
+    EXPECT_EQ(x.max_bytes(), 250u);
+  };
+  expect_limits(in);
+  EXPECT_EQ(in.capacity(), 0u);
+  EXPECT_EQ(in.count(), 0u);
+  EXPECT_EQ(in.bytes(), 0u);
+  EXPECT_FALSE(in.Full());
+  in.Reset();
+  in.FreeLE(100);
+  expect_limits(in);
+  Inflights copy = in;
+  expect_limits(copy);
+  EXPECT_EQ(copy.bytes(), 0u);
+
+  ASSERT_TRUE(in.Add(1, 100));
+  expect_limits(in);
+  EXPECT_EQ(in.capacity(), 1u);
+  EXPECT_EQ(in.bytes(), 100u);
+  ASSERT_TRUE(in.Add(2, 100));
+  ASSERT_TRUE(in.Add(3, 10));
+  EXPECT_TRUE(in.Full());  // by count
+  in.FreeLE(1);
+  ASSERT_TRUE(in.Add(4, 100));
+  EXPECT_TRUE(in.Full());  // by count again (210 bytes are under 250)
+  in.FreeLE(4);
+  expect_limits(in);
+  EXPECT_EQ(in.bytes(), 0u);
+  EXPECT_FALSE(in.Full());
+  expect_limits(copy);  // untouched
+}
+
 }  // namespace
 }  // namespace craft::tracker

@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 
 namespace craft::tracker {
@@ -18,7 +19,7 @@ class Inflights {
   // `limit` bounds the number of messages (Config::max_inflight_msgs, an
   // int); `max_bytes` bounds their total payload, 0 meaning no byte limit.
   Inflights(size_t limit, uint64_t max_bytes)
-      : limit_(static_cast<uint32_t>(limit)), max_bytes_(max_bytes) {}
+      : start_(static_cast<uint32_t>(limit)), bytes_(max_bytes) {}
 
   // Copies hold their own buffer (the configuration changer works on a copy
   // of the progress map).
@@ -40,42 +41,62 @@ class Inflights {
   // Full: no more messages may be sent, because the count limit is reached
   // or a byte limit is set and reached.
   bool Full() const {
-    return count_ == limit_ || (max_bytes_ != 0 && bytes_ >= max_bytes_);
+    const uint64_t max = max_bytes();
+    return count_ == limit() || (max != 0 && bytes() >= max);
   }
 
   // The number of messages in flight.
   size_t count() const { return count_; }
   // Their total payload bytes.
-  uint64_t bytes() const { return bytes_; }
+  uint64_t bytes() const { return buffer_ != nullptr ? bytes_ : 0; }
 
   // Reset empties the window, keeping the buffer for reuse.
   void Reset();
 
   // The most messages that may be in flight.
-  size_t limit() const { return limit_; }
-  uint64_t max_bytes() const { return max_bytes_; }
+  uint32_t limit() const {
+    return buffer_ != nullptr ? header().limit : start_;
+  }
+  uint64_t max_bytes() const {
+    return buffer_ != nullptr ? header().max_bytes : bytes_;
+  }
   // The allocated slots (for tests of the lazy growth).
-  size_t capacity() const { return capacity_; }
+  size_t capacity() const { return buffer_ != nullptr ? header().capacity : 0; }
 
  private:
   struct Inflight {
     uint64_t index;
     uint64_t bytes;
   };
+  // The buffer's first slot: the limits and the slot count.
+  struct Header {
+    uint32_t limit;
+    uint32_t capacity;
+    uint64_t max_bytes;
+  };
+  static_assert(sizeof(Header) == sizeof(Inflight));
 
+  Header header() const {
+    Header h;
+    std::memcpy(&h, buffer_.get(), sizeof(h));
+    return h;
+  }
+  Inflight* slots() const { return buffer_.get() + 1; }
   void Grow();
 
-  // The slot of the oldest message; messages occupy count_ consecutive slots
-  // from start_, wrapping at limit_.
-  // (32-bit counters and a bare array: every Progress holds one.)
-  uint32_t start_ = 0;
+  // Every Progress holds one of these, so an idle follower's costs 24 bytes
+  // (32-bit counters, the limits in the buffer). Until the first Add there
+  // is no buffer and nothing in flight (count_ == 0), and the two fields a
+  // window needs hold the limits instead: start_ the count limit, bytes_
+  // the byte limit. Once the buffer exists its first slot holds them.
+  //
+  // The slot of the oldest message; messages occupy count_ consecutive
+  // slots from start_, wrapping at the limit.
+  uint32_t start_;
   uint32_t count_ = 0;
-  uint32_t limit_;
-  // The slots allocated in buffer_; grows up to limit_. A slot is in use
-  // only inside the window.
-  uint32_t capacity_ = 0;
-  uint64_t bytes_ = 0;
-  uint64_t max_bytes_;
+  uint64_t bytes_;  // their payload bytes
+  // 1 + capacity slots: the Header, then the slots, which grow up to the
+  // limit. A slot is in use only inside the window.
   std::unique_ptr<Inflight[]> buffer_;
 };
 
