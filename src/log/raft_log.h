@@ -75,6 +75,8 @@ class RaftLog {
   std::pair<uint64_t, uint64_t> FindConflictByTerm(uint64_t index,
                                                    uint64_t term) const;
 
+  Logger& logger() const { return *logger_; }
+
   absl::Span<const Entry> NextUnstableEnts() const {
     return unstable_.NextEntries();
   }

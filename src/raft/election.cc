@@ -20,18 +20,20 @@ namespace craft {
 
 absl::Status Raft::Hup(CampaignType t) {
   if (state_ == StateType::kLeader) {
-    CRAFT_DEBUGF(*logger_, "%x ignoring MsgHup because already leader", id_);
+    CRAFT_DEBUGF(log_.logger(), "%x ignoring MsgHup because already leader",
+                 id_);
     return absl::OkStatus();
   }
   if (!Promotable()) {
-    CRAFT_WARNINGF(*logger_, "%x is unpromotable and can not campaign", id_);
+    CRAFT_WARNINGF(log_.logger(), "%x is unpromotable and can not campaign",
+                   id_);
     return absl::OkStatus();
   }
   // A campaign asks for the next term, and a leader appends an entry: both
   // must stay in range.
   if (term_ >= kMaxTerm || log_.LastIndex() >= kMaxIndex) {
     CRAFT_ERRORF(
-        *logger_,
+        log_.logger(),
         "%x cannot campaign at term %d with last index %d: out of range", id_,
         term_, log_.LastIndex());
     return absl::OutOfRangeError(absl::StrFormat(
@@ -39,13 +41,14 @@ absl::Status Raft::Hup(CampaignType t) {
   }
   if (HasUnappliedConfChanges()) {
     CRAFT_WARNINGF(
-        *logger_,
+        log_.logger(),
         "%x cannot campaign at term %d since there are still pending "
         "configuration changes to apply",
         id_, term_);
     return absl::OkStatus();
   }
-  CRAFT_INFOF(*logger_, "%x is starting a new election at term %d", id_, term_);
+  CRAFT_INFOF(log_.logger(), "%x is starting a new election at term %d", id_,
+              term_);
   Campaign(t);
   return absl::OkStatus();
 }
@@ -66,7 +69,7 @@ bool Raft::HasUnappliedConfChanges() const {
                                return absl::OkStatus();
                              });
   if (!s.ok() && !found) {
-    CRAFT_ERRORF(*logger_, "error scanning unapplied entries [%d, %d): %s",
+    CRAFT_ERRORF(log_.logger(), "error scanning unapplied entries [%d, %d): %s",
                  log_.applied() + 1, log_.committed() + 1, s.message());
     // Without knowing, assume a change is pending: not campaigning is safe.
     return true;
@@ -76,7 +79,7 @@ bool Raft::HasUnappliedConfChanges() const {
 
 void Raft::Campaign(CampaignType t) {
   if (!Promotable()) {
-    CRAFT_WARNINGF(*logger_,
+    CRAFT_WARNINGF(log_.logger(),
                    "%x is unpromotable; campaign() should have been called",
                    id_);
   }
@@ -102,7 +105,7 @@ void Raft::Campaign(CampaignType t) {
       Send(std::move(self));
       continue;
     }
-    CRAFT_INFOF(*logger_,
+    CRAFT_INFOF(log_.logger(),
                 "%x [logterm: %d, index: %d] sent %s request to %x at term %d",
                 id_, last.term, last.index, MessageTypeName(vote_msg), id,
                 term_);
@@ -120,16 +123,17 @@ void Raft::Campaign(CampaignType t) {
 quorum::VoteResult Raft::Poll(uint64_t id, raftpb::MessageType t,
                               bool granted) {
   if (granted) {
-    CRAFT_INFOF(*logger_, "%x received %s from %x at term %d", id_,
+    CRAFT_INFOF(log_.logger(), "%x received %s from %x at term %d", id_,
                 MessageTypeName(t), id, term_);
   } else {
-    CRAFT_INFOF(*logger_, "%x received %s rejection from %x at term %d", id_,
-                MessageTypeName(t), id, term_);
+    CRAFT_INFOF(log_.logger(), "%x received %s rejection from %x at term %d",
+                id_, MessageTypeName(t), id, term_);
   }
   trk_.RecordVote(id, granted);
   tracker::VoteTally tally = trk_.TallyVotes();
-  CRAFT_INFOF(*logger_, "%x has received %d %s votes and %d vote rejections",
-              id_, tally.granted, MessageTypeName(t), tally.rejected);
+  CRAFT_INFOF(log_.logger(),
+              "%x has received %d %s votes and %d vote rejections", id_,
+              tally.granted, MessageTypeName(t), tally.rejected);
   return tally.result;
 }
 
@@ -146,7 +150,7 @@ absl::Status Raft::StepVote(const Message& m) {
     // Learners vote too: a learner may have been promoted by a change it has
     // not yet seen, and the candidate asking knows better.
     CRAFT_INFOF(
-        *logger_,
+        log_.logger(),
         "%x [logterm: %d, index: %d, vote: %x] cast %s for %x [logterm: %d, "
         "index: %d] at term %d",
         id_, last.term, last.index, vote_, MessageTypeName(m.type()), m.from(),
@@ -162,7 +166,7 @@ absl::Status Raft::StepVote(const Message& m) {
     }
   } else {
     CRAFT_INFOF(
-        *logger_,
+        log_.logger(),
         "%x [logterm: %d, index: %d, vote: %x] rejected %s from %x [logterm: "
         "%d, index: %d] at term %d",
         id_, last.term, last.index, vote_, MessageTypeName(m.type()), m.from(),
@@ -200,8 +204,8 @@ absl::Status Raft::StepCandidate(Message& m) {
                                           : raftpb::MsgVoteResp;
   switch (m.type()) {
     case raftpb::MsgProp:
-      CRAFT_INFOF(*logger_, "%x no leader at term %d; dropping proposal", id_,
-                  term_);
+      CRAFT_INFOF(log_.logger(), "%x no leader at term %d; dropping proposal",
+                  id_, term_);
       return ProposalDroppedError();
     case raftpb::MsgApp:
       // Step only lets a leader's message of our own term get here (a
@@ -218,7 +222,7 @@ absl::Status Raft::StepCandidate(Message& m) {
       HandleSnapshot(m);
       return absl::OkStatus();
     case raftpb::MsgTimeoutNow:
-      CRAFT_DEBUGF(*logger_,
+      CRAFT_DEBUGF(log_.logger(),
                    "%x [term %d state %s] ignored MsgTimeoutNow from %x", id_,
                    term_, StateTypeName(state_), m.from());
       return absl::OkStatus();
@@ -239,7 +243,7 @@ absl::Status Raft::StepCandidate(Message& m) {
           // same index and term: log matching broken, as the simulator
           // found. Leading waits for our own vote.
           CRAFT_DEBUGF(
-              *logger_,
+              log_.logger(),
               "%x has a quorum of votes at term %d; waiting for its own", id_,
               term_);
         } else {

@@ -22,13 +22,13 @@ absl::Status Raft::StepFollower(Message& m) {
   switch (m.type()) {
     case raftpb::MsgProp:
       if (lead_ == kNone) {
-        CRAFT_INFOF(*logger_, "%x no leader at term %d; dropping proposal", id_,
-                    term_);
+        CRAFT_INFOF(log_.logger(), "%x no leader at term %d; dropping proposal",
+                    id_, term_);
         return ProposalDroppedError();
       }
       if (disable_proposal_forwarding_) {
         CRAFT_INFOF(
-            *logger_,
+            log_.logger(),
             "%x not forwarding to leader %x at term %d; dropping proposal", id_,
             lead_, term_);
         return ProposalDroppedError();
@@ -54,7 +54,7 @@ absl::Status Raft::StepFollower(Message& m) {
       return absl::OkStatus();
     case raftpb::MsgTransferLeader:
       if (lead_ == kNone) {
-        CRAFT_INFOF(*logger_,
+        CRAFT_INFOF(log_.logger(),
                     "%x no leader at term %d; dropping leader transfer msg",
                     id_, term_);
         return absl::OkStatus();
@@ -66,19 +66,19 @@ absl::Status Raft::StepFollower(Message& m) {
     case raftpb::MsgForgetLeader:
       if (lease_based_reads()) {
         // Lease-based reads rely on followers honouring the lease.
-        CRAFT_ERRORF(*logger_,
+        CRAFT_ERRORF(log_.logger(),
                      "ignoring MsgForgetLeader due to ReadOnlyLeaseBased");
         return absl::OkStatus();
       }
       if (lead_ != kNone) {
-        CRAFT_INFOF(*logger_, "%x forgetting leader %x at term %d", id_, lead_,
-                    term_);
+        CRAFT_INFOF(log_.logger(), "%x forgetting leader %x at term %d", id_,
+                    lead_, term_);
         lead_ = kNone;
       }
       return absl::OkStatus();
     case raftpb::MsgTimeoutNow:
       CRAFT_INFOF(
-          *logger_,
+          log_.logger(),
           "%x [term %d] received MsgTimeoutNow from %x and starts an election "
           "to get leadership.",
           id_, term_, m.from());
@@ -87,7 +87,7 @@ absl::Status Raft::StepFollower(Message& m) {
       return Hup(CampaignType::kTransfer);
     case raftpb::MsgReadIndex:
       if (lead_ == kNone) {
-        CRAFT_INFOF(*logger_,
+        CRAFT_INFOF(log_.logger(),
                     "%x no leader at term %d; dropping index reading msg", id_,
                     term_);
         return absl::OkStatus();
@@ -99,7 +99,7 @@ absl::Status Raft::StepFollower(Message& m) {
     case raftpb::MsgReadIndexResp:
       if (m.entries_size() != 1) {
         CRAFT_ERRORF(
-            *logger_,
+            log_.logger(),
             "%x invalid format of MsgReadIndexResp from %x, entries count: %d",
             id_, m.from(), m.entries_size());
         return absl::OkStatus();
@@ -127,7 +127,7 @@ void Raft::HandleAppendEntries(Message& m) {
                        absl::MakeSpan(*m.mutable_entries()));
   if (!last_new.ok()) {
     // Only a faulty leader sends entries that contradict our committed log.
-    CRAFT_ERRORF(*logger_, "%x rejected MsgApp from %x: %s", id_, m.from(),
+    CRAFT_ERRORF(log_.logger(), "%x rejected MsgApp from %x: %s", id_, m.from(),
                  last_new.status().message());
     return;
   }
@@ -138,7 +138,7 @@ void Raft::HandleAppendEntries(Message& m) {
     return;
   }
   CRAFT_DEBUGF(
-      *logger_,
+      log_.logger(),
       "%x [logterm: %d, index: %d] rejected MsgApp [logterm: %d, index: %d] "
       "from %x",
       id_, log_.TermOrZero(m.index()), m.index(), m.log_term(), m.index(),
@@ -160,7 +160,7 @@ void Raft::HandleHeartbeat(const Message& m) {
   if (m.commit() > log_.LastIndex()) {
     // A correct leader never sends more than our match index.
     CRAFT_WARNINGF(
-        *logger_,
+        log_.logger(),
         "%x ignored heartbeat commit %d from %x past its last index %d", id_,
         m.commit(), m.from(), log_.LastIndex());
   } else {
@@ -178,12 +178,12 @@ void Raft::HandleSnapshot(Message& m) {
   const uint64_t sterm = s.metadata().term();
   Message resp = NewMessage(raftpb::MsgAppResp, m.from());
   if (Restore(std::move(s))) {
-    CRAFT_INFOF(*logger_,
+    CRAFT_INFOF(log_.logger(),
                 "%x [commit: %d] restored snapshot [index: %d, term: %d]", id_,
                 log_.committed(), sindex, sterm);
     resp.set_index(log_.LastIndex());
   } else {
-    CRAFT_INFOF(*logger_,
+    CRAFT_INFOF(log_.logger(),
                 "%x [commit: %d] ignored snapshot [index: %d, term: %d]", id_,
                 log_.committed(), sindex, sterm);
     resp.set_index(log_.committed());
@@ -196,7 +196,7 @@ bool Raft::Restore(raftpb::Snapshot s) {
   if (state_ != StateType::kFollower) {
     // Defense in depth: only followers receive snapshots.
     CRAFT_WARNINGF(
-        *logger_,
+        log_.logger(),
         "%x attempted to restore snapshot as leader; should never happen", id_);
     BecomeFollower(term_ + 1, kNone);
     return false;
@@ -210,7 +210,7 @@ bool Raft::Restore(raftpb::Snapshot s) {
   if (!contains(cs.voters()) && !contains(cs.learners()) &&
       !contains(cs.voters_outgoing())) {
     CRAFT_WARNINGF(
-        *logger_,
+        log_.logger(),
         "%x attempted to restore snapshot but it is not in the ConfState %s; "
         "should never happen",
         id_, gofmt::ConfState(cs));
@@ -221,7 +221,7 @@ bool Raft::Restore(raftpb::Snapshot s) {
     // We already hold the snapshot's last entry: just commit up to it.
     const EntryId last = log_.LastEntryId();
     CRAFT_INFOF(
-        *logger_,
+        log_.logger(),
         "%x [commit: %d, lastindex: %d, lastterm: %d] fast-forwarded commit "
         "to snapshot [index: %d, term: %d]",
         id_, log_.committed(), last.index, last.term, id.index, id.term);
@@ -235,7 +235,7 @@ bool Raft::Restore(raftpb::Snapshot s) {
   absl::StatusOr<confchange::ChangeResult> restored =
       confchange::Restore(confchange::Changer(fresh, id.index), cs);
   if (!restored.ok()) {
-    CRAFT_ERRORF(*logger_,
+    CRAFT_ERRORF(log_.logger(),
                  "%x unable to restore config %s: %s; ignoring snapshot", id_,
                  gofmt::ConfStateNamed(cs), restored.status().message());
     return false;
@@ -244,7 +244,7 @@ bool Raft::Restore(raftpb::Snapshot s) {
   trk_ = std::move(fresh);
   SwitchToConfig(std::move(restored->config), std::move(restored->progress));
   const EntryId last = log_.LastEntryId();
-  CRAFT_INFOF(*logger_,
+  CRAFT_INFOF(log_.logger(),
               "%x [commit: %d, lastindex: %d, lastterm: %d] restored snapshot "
               "[index: %d, term: %d]",
               id_, log_.committed(), last.index, last.term, id.index, id.term);

@@ -29,7 +29,7 @@ absl::Status Raft::StepLeader(Message& m) {
       return absl::OkStatus();
     case raftpb::MsgCheckQuorum:
       if (!trk_.QuorumActive()) {
-        CRAFT_WARNINGF(*logger_,
+        CRAFT_WARNINGF(log_.logger(),
                        "%x stepped down to follower since quorum is not active",
                        id_);
         BecomeFollower(term_, kNone);
@@ -61,7 +61,8 @@ absl::Status Raft::StepLeader(Message& m) {
 
   Progress* pr = trk_.GetProgress(m.from());
   if (pr == nullptr) {
-    CRAFT_DEBUGF(*logger_, "%x no progress available for %x", id_, m.from());
+    CRAFT_DEBUGF(log_.logger(), "%x no progress available for %x", id_,
+                 m.from());
     return absl::OkStatus();
   }
   switch (m.type()) {
@@ -76,7 +77,7 @@ absl::Status Raft::StepLeader(Message& m) {
       if (!m.reject()) {
         pr->BecomeProbe();
         CRAFT_DEBUGF(
-            *logger_,
+            log_.logger(),
             "%x snapshot succeeded, resumed sending replication messages to "
             "%x [%s]",
             id_, m.from(), pr->String());
@@ -86,7 +87,7 @@ absl::Status Raft::StepLeader(Message& m) {
         pr->clear_pending_snapshot();
         pr->BecomeProbe();
         CRAFT_DEBUGF(
-            *logger_,
+            log_.logger(),
             "%x snapshot failed, resumed sending replication messages to %x "
             "[%s]",
             id_, m.from(), pr->String());
@@ -99,7 +100,7 @@ absl::Status Raft::StepLeader(Message& m) {
       // An unreachable follower likely lost in-flight appends: probe again.
       if (pr->state() == ProgressState::kReplicate) pr->BecomeProbe();
       CRAFT_DEBUGF(
-          *logger_,
+          log_.logger(),
           "%x failed to send message to %x because it is unreachable [%s]", id_,
           m.from(), pr->String());
       break;
@@ -119,7 +120,7 @@ absl::Status Raft::StepLeaderPropose(Message& m) {
   }
   if (lead_transferee_ != kNone) {
     CRAFT_DEBUGF(
-        *logger_,
+        log_.logger(),
         "%x [term %d] transfer leadership to %x is in progress; dropping "
         "proposal",
         id_, term_, lead_transferee_);
@@ -187,8 +188,9 @@ absl::Status Raft::StepLeaderPropose(Message& m) {
         failed = "not in joint state; refusing empty conf change";
       }
       if (!failed.empty() && !disable_conf_change_validation_) {
-        CRAFT_INFOF(*logger_, "%x ignoring conf change %s at config %s: %s",
-                    id_, cc_text[i], trk_.config().String(), failed);
+        CRAFT_INFOF(log_.logger(),
+                    "%x ignoring conf change %s at config %s: %s", id_,
+                    cc_text[i], trk_.config().String(), failed);
         // The proposal stays in place as an empty normal entry, so that the
         // indexes of the batch are unchanged.
         e = MakeEntry(0, 0);
@@ -211,7 +213,7 @@ void Raft::StepLeaderAppResp(const Message& m, Progress& pr) {
     // reject_hint is the follower's guess of the last index where the logs
     // may match, and log_term its term there (0 if unknown).
     CRAFT_DEBUGF(
-        *logger_,
+        log_.logger(),
         "%x received MsgAppResp(rejected, hint: (index %d, term %d)) from %x "
         "for index %d",
         id_, m.reject_hint(), m.log_term(), m.from(), m.index());
@@ -223,7 +225,7 @@ void Raft::StepLeaderAppResp(const Message& m, Progress& pr) {
       next_probe = log_.FindConflictByTerm(m.reject_hint(), m.log_term()).first;
     }
     if (pr.MaybeDecrTo(m.index(), next_probe)) {
-      CRAFT_DEBUGF(*logger_, "%x decreased progress of %x to [%s]", id_,
+      CRAFT_DEBUGF(log_.logger(), "%x decreased progress of %x to [%s]", id_,
                    m.from(), pr.String());
       if (pr.state() == ProgressState::kReplicate) pr.BecomeProbe();
       SendAppend(m.from());
@@ -232,7 +234,7 @@ void Raft::StepLeaderAppResp(const Message& m, Progress& pr) {
   }
   if (m.index() > log_.LastIndex()) {
     CRAFT_WARNINGF(
-        *logger_,
+        log_.logger(),
         "%x ignored MsgAppResp from %x acknowledging index %d past its last "
         "index %d",
         id_, m.from(), m.index(), log_.LastIndex());
@@ -257,7 +259,7 @@ void Raft::StepLeaderAppResp(const Message& m, Progress& pr) {
       // from the log once it is past our first index.
       if (pr.match() + 1 >= log_.FirstIndex()) {
         CRAFT_DEBUGF(
-            *logger_,
+            log_.logger(),
             "%x recovered from needing snapshot, resumed sending replication "
             "messages to %x [%s]",
             id_, m.from(), pr.String());
@@ -287,7 +289,7 @@ void Raft::StepLeaderAppResp(const Message& m, Progress& pr) {
     }
   }
   if (m.from() == lead_transferee_ && pr.match() == log_.LastIndex()) {
-    CRAFT_INFOF(*logger_,
+    CRAFT_INFOF(log_.logger(),
                 "%x sent MsgTimeoutNow to %x after received MsgAppResp", id_,
                 m.from());
     SendTimeoutNow(m.from());
@@ -319,15 +321,15 @@ void Raft::StepLeaderHeartbeatResp(const Message& m, Progress& pr) {
 
 void Raft::StepLeaderTransfer(const Message& m, Progress& pr) {
   if (pr.is_learner()) {
-    CRAFT_DEBUGF(*logger_, "%x is learner. Ignored transferring leadership",
-                 id_);
+    CRAFT_DEBUGF(log_.logger(),
+                 "%x is learner. Ignored transferring leadership", id_);
     return;
   }
   const uint64_t transferee = m.from();
   if (lead_transferee_ != kNone) {
     if (lead_transferee_ == transferee) {
       CRAFT_INFOF(
-          *logger_,
+          log_.logger(),
           "%x [term %d] transfer leadership to %x is in progress, ignores "
           "request to same node %x",
           id_, term_, transferee, transferee);
@@ -335,24 +337,24 @@ void Raft::StepLeaderTransfer(const Message& m, Progress& pr) {
     }
     const uint64_t previous = lead_transferee_;
     AbortLeaderTransfer();
-    CRAFT_INFOF(*logger_,
+    CRAFT_INFOF(log_.logger(),
                 "%x [term %d] abort previous transferring leadership to %x",
                 id_, term_, previous);
   }
   if (transferee == id_) {
     CRAFT_DEBUGF(
-        *logger_,
+        log_.logger(),
         "%x is already leader. Ignored transferring leadership to self", id_);
     return;
   }
-  CRAFT_INFOF(*logger_, "%x [term %d] starts to transfer leadership to %x", id_,
-              term_, transferee);
+  CRAFT_INFOF(log_.logger(), "%x [term %d] starts to transfer leadership to %x",
+              id_, term_, transferee);
   // The transfer must finish within an election timeout.
   election_elapsed_ = 0;
   lead_transferee_ = transferee;
   if (pr.match() == log_.LastIndex()) {
     SendTimeoutNow(transferee);
-    CRAFT_INFOF(*logger_,
+    CRAFT_INFOF(log_.logger(),
                 "%x sends MsgTimeoutNow to %x immediately as %x already has "
                 "up-to-date log",
                 id_, transferee, transferee);

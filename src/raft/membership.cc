@@ -40,7 +40,7 @@ absl::StatusOr<raftpb::ConfState> Raft::ApplyConfChange(
 raftpb::ConfState Raft::SwitchToConfig(tracker::TrackerConfig cfg,
                                        tracker::ProgressMap prs) {
   trk_.SetConfig(std::move(cfg), std::move(prs));
-  CRAFT_INFOF(*logger_, "%x switched to configuration %s", id_,
+  CRAFT_INFOF(log_.logger(), "%x switched to configuration %s", id_,
               trk_.config().String());
   raftpb::ConfState cs = trk_.ConfState();
   const Progress* pr = trk_.GetProgress(id_);

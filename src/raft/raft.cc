@@ -136,12 +136,12 @@ absl::StatusOr<std::unique_ptr<Raft>> Raft::Create(const Config& config) {
   absl::StatusOr<RaftLog> log =
       RaftLog::Create(config.storage, logger, max_committed);
   if (!log.ok()) return log.status();
-  std::unique_ptr<Raft> r(new Raft(config, *std::move(log), logger));
+  std::unique_ptr<Raft> r(new Raft(config, *std::move(log)));
   if (absl::Status s = r->Init(config); !s.ok()) return s;
   return r;
 }
 
-Raft::Raft(const Config& c, RaftLog log, Logger* logger)
+Raft::Raft(const Config& c, RaftLog log)
     : id_(c.id),
       log_(std::move(log)),
       trk_(static_cast<size_t>(c.max_inflight_msgs),
@@ -156,7 +156,6 @@ Raft::Raft(const Config& c, RaftLog log, Logger* logger)
                                 ? c.max_uncommitted_entries_size
                                 : kNoLimit),
       rng_state_(c.random_seed ^ (c.id * 0x9e3779b97f4a7c15ULL)),
-      logger_(logger),
       heartbeat_timeout_(c.heartbeat_tick),
       election_timeout_(c.election_tick),
       disable_conf_change_validation_(c.disable_conf_change_validation),
@@ -191,7 +190,7 @@ absl::Status Raft::Init(const Config& config) {
       // committed. The hard state may lag it when the application took the
       // snapshot from entries applied before the commit index reached its
       // disk (asynchronous storage writes).
-      CRAFT_INFOF(*logger_,
+      CRAFT_INFOF(log_.logger(),
                   "%x state.commit %d is behind the snapshot at %d; using %d",
                   id_, hs.commit(), log_.committed(), log_.committed());
       hs.set_commit(log_.committed());
@@ -218,7 +217,7 @@ absl::Status Raft::Init(const Config& config) {
   std::vector<std::string> peers;
   for (uint64_t n : trk_.VoterNodes())
     peers.push_back(absl::StrFormat("%x", n));
-  CRAFT_INFOF(*logger_,
+  CRAFT_INFOF(log_.logger(),
               "newRaft %x [peers: [%s], term: %d, commit: %d, applied: %d, "
               "lastindex: %d, lastterm: %d]",
               id_, absl::StrJoin(peers, ","), term_, log_.committed(),
@@ -251,12 +250,13 @@ void Raft::Send(Message&& m) {
     // Campaign messages carry the term they are about, which is not always
     // ours (pre-votes are for the next term).
     if (m.term() == 0) {
-      logger_->Panicf("term should be set when sending %s", MessageTypeName(t));
+      log_.logger().Panicf("term should be set when sending %s",
+                           MessageTypeName(t));
     }
   } else {
     if (m.term() != 0) {
-      logger_->Panicf("term should not be set when sending %s (was %d)",
-                      MessageTypeName(t), m.term());
+      log_.logger().Panicf("term should not be set when sending %s (was %d)",
+                           MessageTypeName(t), m.term());
     }
     // Proposals and read requests forwarded to the leader travel without a
     // term, like local messages: they are valid in any term.
@@ -272,8 +272,9 @@ void Raft::Send(Message&& m) {
     msgs_after_append_.push_back(std::move(m));
   } else {
     if (m.to() == id_) {
-      logger_->Panicf("message should not be self-addressed when sending %s",
-                      MessageTypeName(t));
+      log_.logger().Panicf(
+          "message should not be self-addressed when sending %s",
+          MessageTypeName(t));
     }
     BufferCache<Message>::Reserve(msgs_);
     msgs_.push_back(std::move(m));
@@ -324,7 +325,7 @@ bool Raft::MaybeSendAppend(uint64_t to, Progress& pr, bool send_if_empty) {
 bool Raft::MaybeSendSnapshot(uint64_t to, Progress& pr) {
   if (!pr.recent_active()) {
     CRAFT_DEBUGF(
-        *logger_,
+        log_.logger(),
         "ignore sending snapshot to %x since it is not recently active", to);
     return false;
   }
@@ -332,19 +333,19 @@ bool Raft::MaybeSendSnapshot(uint64_t to, Progress& pr) {
   if (!snap.ok()) {
     if (IsSnapshotTemporarilyUnavailable(snap.status())) {
       CRAFT_DEBUGF(
-          *logger_,
+          log_.logger(),
           "%x failed to send snapshot to %x because snapshot is temporarily "
           "unavailable",
           id_, to);
     } else {
-      CRAFT_ERRORF(*logger_, "%x failed to get a snapshot for %x: %s", id_, to,
-                   snap.status().message());
+      CRAFT_ERRORF(log_.logger(), "%x failed to get a snapshot for %x: %s", id_,
+                   to, snap.status().message());
     }
     return false;
   }
   if (IsEmptySnapshot(*snap)) {
     CRAFT_ERRORF(
-        *logger_,
+        log_.logger(),
         "%x needs a snapshot for %x but the storage has none; retrying later",
         id_, to);
     return false;
@@ -352,13 +353,14 @@ bool Raft::MaybeSendSnapshot(uint64_t to, Progress& pr) {
   const uint64_t sindex = snap->metadata().index();
   const uint64_t sterm = snap->metadata().term();
   CRAFT_DEBUGF(
-      *logger_,
+      log_.logger(),
       "%x [firstindex: %d, commit: %d] sent snapshot[index: %d, term: %d] to "
       "%x [%s]",
       id_, log_.FirstIndex(), log_.committed(), sindex, sterm, to, pr.String());
   pr.BecomeSnapshot(sindex);
-  CRAFT_DEBUGF(*logger_, "%x paused sending replication messages to %x [%s]",
-               id_, to, pr.String());
+  CRAFT_DEBUGF(log_.logger(),
+               "%x paused sending replication messages to %x [%s]", id_, to,
+               pr.String());
   Message m = NewMessage(raftpb::MsgSnap, to);
   *m.mutable_snapshot() = *std::move(snap);
   Send(std::move(m));
@@ -458,13 +460,13 @@ void Raft::AppliedTo(uint64_t index, uint64_t size) {
     const std::string cfg = trk_.config().String();
     if (absl::Status s = Step(std::move(m)); !s.ok()) {
       CRAFT_DEBUGF(
-          *logger_,
+          log_.logger(),
           "not initiating automatic transition out of joint configuration "
           "%s: %s",
           cfg, s.message());
     } else {
       CRAFT_INFOF(
-          *logger_,
+          log_.logger(),
           "initiating automatic transition out of joint configuration %s", cfg);
     }
   }
@@ -486,7 +488,7 @@ void Raft::StorageAppended(uint64_t term, EntryId last,
     if (last.index != 0) {
       // Entries written under an older term may since have been replaced
       // in the unstable log; their acknowledgement proves nothing now.
-      CRAFT_INFOF(*logger_,
+      CRAFT_INFOF(log_.logger(),
                   "%x [term: %d] ignored entry appends from a %s message with "
                   "lower term [term: %d]",
                   id_, term_, MessageTypeName(raftpb::MsgStorageAppendResp),
@@ -505,7 +507,7 @@ bool Raft::AppendEntries(absl::Span<Entry> ents) {
   const uint64_t last = log_.LastIndex();
   if (ents.size() > kMaxIndex - last) {
     CRAFT_ERRORF(
-        *logger_,
+        log_.logger(),
         "%x cannot append %d entries after index %d: out of range; dropping "
         "proposal",
         id_, ents.size(), last);
@@ -518,7 +520,7 @@ bool Raft::AppendEntries(absl::Span<Entry> ents) {
   }
   if (!IncreaseUncommittedSize(ents)) {
     CRAFT_WARNINGF(
-        *logger_,
+        log_.logger(),
         "%x appending new entries to log would exceed uncommitted entry size "
         "limit; dropping proposal",
         id_);
@@ -526,7 +528,7 @@ bool Raft::AppendEntries(absl::Span<Entry> ents) {
   }
   absl::StatusOr<uint64_t> new_last = log_.Append(ents);
   if (!new_last.ok()) {
-    CRAFT_ERRORF(*logger_, "%x failed to append proposed entries: %s", id_,
+    CRAFT_ERRORF(log_.logger(), "%x failed to append proposed entries: %s", id_,
                  new_last.status().message());
     return false;
   }
@@ -596,33 +598,33 @@ void Raft::BecomeFollower(uint64_t term, uint64_t lead) {
   Reset(term);
   lead_ = lead;
   state_ = StateType::kFollower;
-  CRAFT_INFOF(*logger_, "%x became follower at term %d", id_, term_);
+  CRAFT_INFOF(log_.logger(), "%x became follower at term %d", id_, term_);
 }
 
 void Raft::BecomeCandidate() {
   if (state_ == StateType::kLeader) {
-    logger_->Panicf("invalid transition [leader -> candidate]");
+    log_.logger().Panicf("invalid transition [leader -> candidate]");
   }
   Reset(term_ + 1);
   vote_ = id_;
   state_ = StateType::kCandidate;
-  CRAFT_INFOF(*logger_, "%x became candidate at term %d", id_, term_);
+  CRAFT_INFOF(log_.logger(), "%x became candidate at term %d", id_, term_);
 }
 
 void Raft::BecomePreCandidate() {
   if (state_ == StateType::kLeader) {
-    logger_->Panicf("invalid transition [leader -> pre-candidate]");
+    log_.logger().Panicf("invalid transition [leader -> pre-candidate]");
   }
   // Only the role changes: the term and vote stay until the pre-vote wins.
   trk_.ResetVotes();
   lead_ = kNone;
   state_ = StateType::kPreCandidate;
-  CRAFT_INFOF(*logger_, "%x became pre-candidate at term %d", id_, term_);
+  CRAFT_INFOF(log_.logger(), "%x became pre-candidate at term %d", id_, term_);
 }
 
 void Raft::BecomeLeader() {
   if (state_ == StateType::kFollower) {
-    logger_->Panicf("invalid transition [follower -> leader]");
+    log_.logger().Panicf("invalid transition [follower -> leader]");
   }
   Reset(term_);
   lead_ = id_;
@@ -643,9 +645,9 @@ void Raft::BecomeLeader() {
   // empty, so the uncommitted size limit cannot refuse it.
   Entry empty = MakeEntry(0, 0);
   if (!AppendEntries(absl::MakeSpan(&empty, 1))) {
-    logger_->Panicf("empty entry was dropped");
+    log_.logger().Panicf("empty entry was dropped");
   }
-  CRAFT_INFOF(*logger_, "%x became leader at term %d", id_, term_);
+  CRAFT_INFOF(log_.logger(), "%x became leader at term %d", id_, term_);
 }
 
 bool Raft::Promotable() const {
@@ -659,7 +661,8 @@ bool Raft::Promotable() const {
 
 absl::Status Raft::Step(Message&& m) {
   if (absl::Status s = ValidateMessage(m); !s.ok()) {
-    CRAFT_WARNINGF(*logger_, "%x rejected a message: %s", id_, s.message());
+    CRAFT_WARNINGF(log_.logger(), "%x rejected a message: %s", id_,
+                   s.message());
     return s;
   }
 
@@ -676,7 +679,7 @@ absl::Status Raft::Step(Message&& m) {
         // Heard from a live leader within the minimum election timeout:
         // neither grant the vote nor adopt the term (Raft thesis 4.2.3).
         const EntryId last = log_.LastEntryId();
-        CRAFT_INFOF(*logger_,
+        CRAFT_INFOF(log_.logger(),
                     "%x [logterm: %d, index: %d, vote: %x] ignored %s from %x "
                     "[logterm: %d, index: %d] at term %d: lease is not expired "
                     "(remaining ticks: %d)",
@@ -693,7 +696,7 @@ absl::Status Raft::Step(Message&& m) {
       // changes only once the pre-vote is won.
     } else {
       CRAFT_INFOF(
-          *logger_,
+          log_.logger(),
           "%x [term: %d] received a %s message with higher term from %x "
           "[term: %d]",
           id_, term_, MessageTypeName(m.type()), m.from(), m.term());
@@ -732,7 +735,7 @@ absl::Status Raft::Step(Message&& m) {
       // simulator found (a member lagging in an old configuration ran its
       // term up among the old members, ignoring the new member's requests).
       const EntryId last = log_.LastEntryId();
-      CRAFT_INFOF(*logger_,
+      CRAFT_INFOF(log_.logger(),
                   "%x [logterm: %d, index: %d, vote: %x] rejected %s from %x "
                   "[logterm: %d, index: %d] at term %d",
                   id_, last.term, last.index, vote_, MessageTypeName(m.type()),
@@ -742,7 +745,7 @@ absl::Status Raft::Step(Message&& m) {
       StorageAppended(m.term(), {m.log_term(), m.index()}, SnapshotIdOf(m));
     } else {
       CRAFT_INFOF(
-          *logger_,
+          log_.logger(),
           "%x [term: %d] ignored a %s message with lower term from %x [term: "
           "%d]",
           id_, term_, MessageTypeName(m.type()), m.from(), m.term());
@@ -820,7 +823,8 @@ void Raft::TickElection() {
     Message m = NewMessage(raftpb::MsgHup, kNone);
     m.set_from(id_);
     if (absl::Status s = Step(std::move(m)); !s.ok()) {
-      CRAFT_DEBUGF(*logger_, "error occurred during election: %s", s.message());
+      CRAFT_DEBUGF(log_.logger(), "error occurred during election: %s",
+                   s.message());
     }
   }
 }
@@ -835,7 +839,7 @@ void Raft::TickHeartbeat() {
       Message m = NewMessage(raftpb::MsgCheckQuorum, kNone);
       m.set_from(id_);
       if (absl::Status s = Step(std::move(m)); !s.ok()) {
-        CRAFT_DEBUGF(*logger_,
+        CRAFT_DEBUGF(log_.logger(),
                      "error occurred during checking sending heartbeat: %s",
                      s.message());
       }
@@ -852,7 +856,7 @@ void Raft::TickHeartbeat() {
     Message m = NewMessage(raftpb::MsgBeat, kNone);
     m.set_from(id_);
     if (absl::Status s = Step(std::move(m)); !s.ok()) {
-      CRAFT_DEBUGF(*logger_,
+      CRAFT_DEBUGF(log_.logger(),
                    "error occurred during checking sending heartbeat: %s",
                    s.message());
     }

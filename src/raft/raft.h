@@ -85,7 +85,7 @@ class Raft {
   const RaftLog& raft_log() const { return log_; }
   RaftLog& mutable_raft_log() { return log_; }
   const tracker::ProgressTracker& tracker() const { return trk_; }
-  Logger& logger() const { return *logger_; }
+  Logger& logger() const { return log_.logger(); }
   int election_elapsed() const { return election_elapsed_; }
   int randomized_election_timeout() const {
     return randomized_election_timeout_;
@@ -128,7 +128,8 @@ class Raft {
  private:
   enum class CampaignType { kPreElection, kElection, kTransfer };
 
-  Raft(const Config& config, RaftLog log, Logger* logger);
+  // Logs through the logger of `log`.
+  Raft(const Config& config, RaftLog log);
   absl::Status Init(const Config& config);
 
   // Sending.
@@ -254,7 +255,6 @@ class Raft {
   const uint64_t max_msg_size_;
   const uint64_t max_uncommitted_size_;
   uint64_t rng_state_;
-  Logger* logger_;
   // Ticks since the last election timeout (leader, candidate) or since a
   // valid message from the leader (follower).
   int election_elapsed_ = 0;

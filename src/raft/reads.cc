@@ -69,7 +69,7 @@ void Raft::ReleasePendingReadIndexMessages() {
   if (reads_ == nullptr || reads_->held.empty()) return;
   if (!CommittedEntryInCurrentTerm()) {
     CRAFT_ERRORF(
-        *logger_,
+        log_.logger(),
         "pending MsgReadIndex should be released only after first commit in "
         "current term");
     return;
