@@ -268,8 +268,8 @@ void Raft::Send(Message&& m) {
     // that must be durable before anyone hears of it (Raft thesis 3.8), so
     // they wait until the current unstable state has been persisted. This
     // includes rejections, which may also rest on unstable state.
-    BufferCache<Message>::Reserve(msgs_after_append_);
-    msgs_after_append_.push_back(std::move(m));
+    BufferCache<Message>::Reserve(msgs_);
+    msgs_.push_back(std::move(m));
   } else {
     if (m.to() == id_) {
       log_.logger().Panicf(
@@ -277,8 +277,25 @@ void Raft::Send(Message&& m) {
           MessageTypeName(t));
     }
     BufferCache<Message>::Reserve(msgs_);
-    msgs_.push_back(std::move(m));
+    msgs_.insert(msgs_.begin() + after_append_start_, std::move(m));
+    ++after_append_start_;
   }
+}
+
+void Raft::TakeMessages(std::vector<Message>* msgs,
+                        std::vector<Message>* after_append) {
+  const size_t split = after_append_start_;
+  after_append_start_ = 0;
+  if (split == msgs_.size()) {
+    BufferCache<Message>::MoveInto(msgs_, msgs);
+    return;
+  }
+  if (split > 0) {
+    BufferCache<Message>::Reserve(*msgs);
+    for (size_t i = 0; i < split; ++i) msgs->push_back(std::move(msgs_[i]));
+    msgs_.erase(msgs_.begin(), msgs_.begin() + split);
+  }
+  BufferCache<Message>::MoveInto(msgs_, after_append);
 }
 
 bool Raft::MaybeSendAppend(uint64_t to, bool send_if_empty) {

@@ -104,7 +104,7 @@ class Raft {
   // *out, which must be empty: the queue keeps *out's buffer (and its
   // capacity) for what comes next.
   bool HasOutput() const {
-    return appends_pending_ || !msgs_.empty() || !msgs_after_append_.empty() ||
+    return appends_pending_ || !msgs_.empty() ||
            (reads_ != nullptr && !reads_->states.empty());
   }
   // Sends the appends batched since the last Ready (Config::batch_appends):
@@ -112,14 +112,10 @@ class Raft {
   // control allows), or the commit index if it does not know it yet. RawNode
   // calls it before taking the messages.
   void FlushAppends();
-  // Move the queued items to the end of `out`; the queues keep no buffer
-  // (see buffer_cache.h).
-  void TakeMessages(std::vector<Message>* out) {
-    BufferCache<Message>::MoveInto(msgs_, out);
-  }
-  void TakeMessagesAfterAppend(std::vector<Message>* out) {
-    BufferCache<Message>::MoveInto(msgs_after_append_, out);
-  }
+  // Move the queued messages to the end of `msgs` and of `after_append`;
+  // the queue keeps no buffer (see buffer_cache.h).
+  void TakeMessages(std::vector<Message>* msgs,
+                    std::vector<Message>* after_append);
   void TakeReadStates(std::vector<ReadState>* out) {
     if (reads_ != nullptr)
       BufferCache<ReadState>::MoveInto(reads_->states, out);
@@ -244,8 +240,11 @@ class Raft {
   uint64_t read_seq_ = 0;
   RaftLog log_;
   tracker::ProgressTracker trk_;
+  // The output queue: the messages to send at once, then (from
+  // after_append_start_ on) those to send once the unstable state is
+  // durable. Both keep the order they were sent in. (One vector for the
+  // two: an idle group pays for one.)
   std::vector<Message> msgs_;
-  std::vector<Message> msgs_after_append_;
   ReadOnly read_only_;
   // With lease-based reads (null otherwise): when this leader may answer
   // from its lease.
@@ -260,6 +259,7 @@ class Raft {
   int election_elapsed_ = 0;
   // Ticks since the last heartbeat; leader only.
   int heartbeat_elapsed_ = 0;
+  uint32_t after_append_start_ = 0;  // see msgs_
   // Uniform in [election_timeout_, 2 * election_timeout_), re-drawn on
   // every reset.
   int randomized_election_timeout_ = 0;

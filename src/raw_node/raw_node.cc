@@ -373,9 +373,8 @@ Ready RawNode::GetReady() {
   if (!IsEmptyHardState(rd.hard_state)) prev_hard_state_ = rd.hard_state;
 
   // Handing out the Ready empties the message queues.
-  r.TakeMessages(&rd.messages);
   std::vector<Message> after_append;
-  r.TakeMessagesAfterAppend(&after_append);
+  r.TakeMessages(&rd.messages, &after_append);
 
   if (r.async_storage_writes()) {
     AddStorageMessages(rd, after_append);
