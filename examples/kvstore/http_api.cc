@@ -29,19 +29,6 @@ void Error(httplib::Response& res, int code, absl::string_view message) {
 
 }  // namespace
 
-absl::StatusOr<std::pair<std::string, int>> ParseHostPort(
-    const std::string& address, const std::string& what) {
-  const size_t colon = address.rfind(':');
-  int port = 0;
-  if (colon == std::string::npos || colon == 0 ||
-      !absl::SimpleAtoi(address.substr(colon + 1), &port) || port < 0 ||
-      port > 65535) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        what, ": '", address, "' is not host:port (e.g. 127.0.0.1:8101)"));
-  }
-  return std::make_pair(address.substr(0, colon), port);
-}
-
 HttpApi::HttpApi(Member* member)
     : member_(member), server_(std::make_unique<httplib::Server>()) {}
 

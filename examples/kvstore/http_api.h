@@ -55,10 +55,6 @@ class HttpApi {
   int listen_fd_ = -1;  // the server's listening socket, once bound
 };
 
-// "host:port" split; InvalidArgument naming `what` if malformed.
-absl::StatusOr<std::pair<std::string, int>> ParseHostPort(
-    const std::string& address, const std::string& what);
-
 }  // namespace kvstore
 
 #endif  // CRAFT_EXAMPLES_KVSTORE_HTTP_API_H_

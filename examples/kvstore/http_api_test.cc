@@ -192,6 +192,17 @@ TEST_F(HttpApiTest, ABurstOfClientsIsServed) {
   for (int i = 0; i < kClients; ++i) EXPECT_EQ(status[i], 204) << i;
 }
 
+// A Stop right after Start (a SIGTERM during start-up) stops the server:
+// httplib ignores a stop before its server runs, so Start waits for that.
+TEST_F(HttpApiTest, StopRightAfterStart) {
+  for (int i = 0; i < 20; ++i) {
+    absl::StatusOr<std::unique_ptr<HttpApi>> api =
+        HttpApi::Start(s_.member.get(), "127.0.0.1:0");
+    ASSERT_TRUE(api.ok()) << api.status();
+    (*api)->Stop();  // hangs if the stop is lost
+  }
+}
+
 // A member added at an address where nobody answers stays a learner: the
 // request says so (503), and writes go on committing without it. It can
 // be removed again.

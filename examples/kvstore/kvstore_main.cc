@@ -36,14 +36,19 @@ int Usage(const std::string& why) {
   return 2;
 }
 
+// host:port with a port other than 0 (a peer must be reachable there).
+bool HasPort(const std::string& address) {
+  absl::StatusOr<std::pair<std::string, int>> hp =
+      kvstore::ParseHostPort(address, "--cluster");
+  return hp.ok() && hp->second != 0;
+}
+
 bool ParseCluster(const std::string& s, std::map<uint64_t, std::string>* out) {
   for (absl::string_view part : absl::StrSplit(s, ',')) {
     std::pair<std::string, std::string> kv = absl::StrSplit(part, '=');
     uint64_t id = 0;
     if (!absl::SimpleAtoi(kv.first, &id) || id == 0 || kv.second.empty() ||
-        !kvstore::ParseHostPort(kv.second, "--cluster").ok() ||
-        kvstore::ParseHostPort(kv.second, "--cluster")->second == 0 ||
-        !out->emplace(id, kv.second).second) {
+        !HasPort(kv.second) || !out->emplace(id, kv.second).second) {
       return false;
     }
   }

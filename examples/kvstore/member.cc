@@ -5,7 +5,6 @@
 #include <random>
 #include <utility>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 
@@ -516,13 +515,12 @@ absl::StatusOr<std::optional<std::string>> Member::Get(const std::string& key,
 
 absl::Status Member::AddMember(uint64_t id, std::string address) {
   if (id == 0) return absl::InvalidArgumentError("member id must be > 0");
-  const size_t colon = address.rfind(':');
-  int port = 0;
-  if (colon == std::string::npos || colon == 0 ||
-      !absl::SimpleAtoi(address.substr(colon + 1), &port) || port <= 0 ||
-      port > 65535) {
+  absl::StatusOr<std::pair<std::string, int>> hp =
+      ParseHostPort(address, "the new member's peer address");
+  if (!hp.ok()) return hp.status();
+  if (hp->second == 0) {
     return absl::InvalidArgumentError(
-        "the body must be the new member's peer address, host:port");
+        "the new member's peer address needs a port other than 0");
   }
   if (sm_.members().count(id) > 0) {
     return absl::InvalidArgumentError(

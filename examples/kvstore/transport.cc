@@ -14,6 +14,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "asio.hpp"
@@ -817,6 +818,19 @@ void Transport::RemovePeer(uint64_t id) { impl_->RemovePeer(id); }
 
 void Transport::Send(std::vector<craft::Message> msgs) {
   impl_->Send(std::move(msgs));
+}
+
+absl::StatusOr<std::pair<std::string, int>> ParseHostPort(
+    const std::string& address, const std::string& what) {
+  const size_t colon = address.rfind(':');
+  int port = 0;
+  if (colon == std::string::npos || colon == 0 ||
+      !absl::SimpleAtoi(address.substr(colon + 1), &port) || port < 0 ||
+      port > 65535) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        what, ": '", address, "' is not host:port (e.g. 127.0.0.1:8101)"));
+  }
+  return std::make_pair(address.substr(0, colon), port);
 }
 
 }  // namespace kvstore

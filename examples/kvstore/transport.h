@@ -37,6 +37,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -131,6 +132,12 @@ class Transport {
   std::unique_ptr<Impl> impl_;
   std::string listen_address_;
 };
+
+// Splits "host:port" (the form of --cluster, --listen-client and a new
+// member's address); InvalidArgument naming `what` if malformed. Port 0
+// is accepted (listen on any free port).
+absl::StatusOr<std::pair<std::string, int>> ParseHostPort(
+    const std::string& address, const std::string& what);
 
 }  // namespace kvstore
 
