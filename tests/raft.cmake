@@ -6,6 +6,7 @@ craft_set_warnings(craft_cluster)
 
 craft_add_test(craft_raft_test SOURCES
   util/buffer_cache_test.cc
+  util/interned_test.cc
   raft/election_test.cc
   raft/replication_test.cc
   raft/membership_snapshot_test.cc

@@ -97,9 +97,11 @@ class Unstable {
   // entries_[k] has index offset_ + k.
   std::vector<Entry> entries_;
   uint64_t offset_;
-  bool snapshot_in_progress_ = false;
   // Entries with index < offset_in_progress_ are being written.
   uint64_t offset_in_progress_;
+  // (Last, so that a [[no_unique_address]] owner can pack into the padding
+  // after it: see RaftLog.)
+  bool snapshot_in_progress_ = false;
 };
 
 }  // namespace craft

@@ -26,7 +26,7 @@ absl::Status Raft::StepFollower(Message& m) {
                     id_, term_);
         return ProposalDroppedError();
       }
-      if (disable_proposal_forwarding_) {
+      if (settings_->disable_proposal_forwarding) {
         CRAFT_INFOF(
             log_.logger(),
             "%x not forwarding to leader %x at term %d; dropping proposal", id_,

@@ -187,7 +187,7 @@ absl::Status Raft::StepLeaderPropose(Message& m) {
       } else if (!already_joint && wants_leave_joint) {
         failed = "not in joint state; refusing empty conf change";
       }
-      if (!failed.empty() && !disable_conf_change_validation_) {
+      if (!failed.empty() && !settings_->disable_conf_change_validation) {
         CRAFT_INFOF(log_.logger(),
                     "%x ignoring conf change %s at config %s: %s", id_,
                     cc_text[i], trk_.config().String(), failed);

@@ -49,7 +49,7 @@ raftpb::ConfState Raft::SwitchToConfig(tracker::TrackerConfig cfg,
   if ((pr == nullptr || is_learner_) && state_ == StateType::kLeader) {
     // This leader was removed or demoted. It keeps leading (and replicating
     // what it has) unless asked to step down.
-    if (step_down_on_removal_) BecomeFollower(term_, kNone);
+    if (settings_->step_down_on_removal) BecomeFollower(term_, kNone);
     return cs;
   }
   if (state_ != StateType::kLeader || cs.voters_size() == 0) return cs;

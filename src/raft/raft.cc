@@ -141,8 +141,27 @@ absl::StatusOr<std::unique_ptr<Raft>> Raft::Create(const Config& config) {
   return r;
 }
 
+Raft::Settings Raft::SettingsOf(const Config& c) {
+  Settings s;
+  s.max_msg_size = c.max_size_per_msg;
+  s.max_uncommitted_size = c.max_uncommitted_entries_size != 0
+                               ? c.max_uncommitted_entries_size
+                               : kNoLimit;
+  s.heartbeat_timeout = c.heartbeat_tick;
+  s.election_timeout = c.election_tick;
+  s.disable_conf_change_validation = c.disable_conf_change_validation;
+  s.check_quorum = c.check_quorum;
+  s.pre_vote = c.pre_vote;
+  s.disable_proposal_forwarding = c.disable_proposal_forwarding;
+  s.step_down_on_removal = c.step_down_on_removal;
+  s.batch_appends = c.batch_appends;
+  s.async_storage_writes = c.async_storage_writes;
+  return s;
+}
+
 Raft::Raft(const Config& c, RaftLog log)
     : id_(c.id),
+      settings_(SettingsOf(c)),
       log_(std::move(log)),
       trk_(static_cast<size_t>(c.max_inflight_msgs),
            c.max_inflight_bytes != 0 ? c.max_inflight_bytes : kNoLimit),
@@ -151,20 +170,7 @@ Raft::Raft(const Config& c, RaftLog log)
                  ? std::make_unique<LeaderLease>(
                        std::max<int>(1, int64_t{c.election_tick} * 3 / 4))
                  : nullptr),
-      max_msg_size_(c.max_size_per_msg),
-      max_uncommitted_size_(c.max_uncommitted_entries_size != 0
-                                ? c.max_uncommitted_entries_size
-                                : kNoLimit),
-      rng_state_(c.random_seed ^ (c.id * 0x9e3779b97f4a7c15ULL)),
-      heartbeat_timeout_(c.heartbeat_tick),
-      election_timeout_(c.election_tick),
-      disable_conf_change_validation_(c.disable_conf_change_validation),
-      check_quorum_(c.check_quorum),
-      pre_vote_(c.pre_vote),
-      disable_proposal_forwarding_(c.disable_proposal_forwarding),
-      step_down_on_removal_(c.step_down_on_removal),
-      batch_appends_(c.batch_appends),
-      async_storage_writes_(c.async_storage_writes) {}
+      rng_state_(c.random_seed ^ (c.id * 0x9e3779b97f4a7c15ULL)) {}
 
 absl::Status Raft::Init(const Config& config) {
   absl::StatusOr<InitialState> st = config.storage->InitialState();
@@ -202,7 +208,7 @@ absl::Status Raft::Init(const Config& config) {
     }
     LoadState(hs);
     lease_guard_on_start_ =
-        check_quorum_ && lease_based_reads() && hs.term() > 0;
+        settings_->check_quorum && lease_based_reads() && hs.term() > 0;
   }
   if (config.applied > 0) {
     if (config.applied > log_.committed()) {
@@ -322,7 +328,8 @@ bool Raft::MaybeSendAppend(uint64_t to, Progress& pr, bool send_if_empty) {
   // in-flight appends were lost, the empty one's response (or rejection)
   // frees the window again.
   if (pr.state() != ProgressState::kReplicate || !pr.inflights().Full()) {
-    fetched = log_.Entries(pr.next(), max_msg_size_, m.mutable_entries());
+    fetched =
+        log_.Entries(pr.next(), settings_->max_msg_size, m.mutable_entries());
   }
   if (m.entries().empty() && !send_if_empty) return false;
   // The entries were compacted after their term was read.
@@ -397,7 +404,7 @@ void Raft::SendHeartbeat(uint64_t to, const Payload& ctx) {
 }
 
 void Raft::BcastAppend() {
-  if (batch_appends_) {
+  if (settings_->batch_appends) {
     appends_pending_ = true;
     return;
   }
@@ -564,7 +571,7 @@ bool Raft::IncreaseUncommittedSize(absl::Span<const Entry> ents) {
   // payloads (a new leader's entry, leaving a joint configuration) are
   // always accepted.
   if (uncommitted_size_ > 0 && s > 0 &&
-      (uncommitted_size_ + s > max_uncommitted_size_ ||
+      (uncommitted_size_ + s > settings_->max_uncommitted_size ||
        uncommitted_size_ + s < uncommitted_size_)) {
     return false;
   }
@@ -583,9 +590,9 @@ void Raft::ReduceUncommittedSize(uint64_t size) {
 
 void Raft::ResetRandomizedElectionTimeout() {
   randomized_election_timeout_ =
-      election_timeout_ +
+      settings_->election_timeout +
       static_cast<int>(NextRandom(rng_state_) %
-                       static_cast<uint64_t>(election_timeout_));
+                       static_cast<uint64_t>(settings_->election_timeout));
 }
 
 void Raft::Reset(uint64_t term) {
@@ -689,9 +696,9 @@ absl::Status Raft::Step(Message&& m) {
   } else if (m.term() > term_) {
     if (m.type() == raftpb::MsgVote || m.type() == raftpb::MsgPreVote) {
       const bool force = m.context() == kCampaignTransfer;
-      const bool in_lease = check_quorum_ &&
+      const bool in_lease = settings_->check_quorum &&
                             (lead_ != kNone || lease_guard_on_start_) &&
-                            election_elapsed_ < election_timeout_;
+                            election_elapsed_ < settings_->election_timeout;
       if (!force && in_lease) {
         // Heard from a live leader within the minimum election timeout:
         // neither grant the vote nor adopt the term (Raft thesis 4.2.3).
@@ -702,7 +709,8 @@ absl::Status Raft::Step(Message&& m) {
                     "(remaining ticks: %d)",
                     id_, last.term, last.index, vote_,
                     MessageTypeName(m.type()), m.from(), m.log_term(),
-                    m.index(), term_, election_timeout_ - election_elapsed_);
+                    m.index(), term_,
+                    settings_->election_timeout - election_elapsed_);
         return absl::OkStatus();
       }
     }
@@ -727,7 +735,8 @@ absl::Status Raft::Step(Message&& m) {
   } else if (m.term() < term_) {
     const bool stranded =
         lead_ == kNone && !trk_.config().voters.Contains(m.from());
-    if ((check_quorum_ || pre_vote_ || !Promotable() || stranded) &&
+    if ((settings_->check_quorum || settings_->pre_vote || !Promotable() ||
+         stranded) &&
         (m.type() == raftpb::MsgHeartbeat || m.type() == raftpb::MsgApp)) {
       // A leader of an older term is still around, perhaps because this node
       // advanced its term while partitioned. It would learn of the new term
@@ -782,8 +791,8 @@ absl::Status Raft::Step(Message&& m) {
 
   switch (m.type()) {
     case raftpb::MsgHup:
-      return Hup(pre_vote_ ? CampaignType::kPreElection
-                           : CampaignType::kElection);
+      return Hup(settings_->pre_vote ? CampaignType::kPreElection
+                                     : CampaignType::kElection);
     case raftpb::MsgStorageAppendResp:
       StorageAppended(m.term(), {m.log_term(), m.index()}, SnapshotIdOf(m));
       return absl::OkStatus();
@@ -834,7 +843,8 @@ void Raft::Tick() {
 void Raft::TickElection() {
   // A node that cannot campaign (a learner) counts on: saturate.
   if (election_elapsed_ < std::numeric_limits<int>::max()) ++election_elapsed_;
-  if (election_elapsed_ >= election_timeout_) lease_guard_on_start_ = false;
+  if (election_elapsed_ >= settings_->election_timeout)
+    lease_guard_on_start_ = false;
   if (Promotable() && PastElectionTimeout()) {
     election_elapsed_ = 0;
     Message m = NewMessage(raftpb::MsgHup, kNone);
@@ -850,9 +860,9 @@ void Raft::TickHeartbeat() {
   if (lease_) lease_->Tick();
   ++heartbeat_elapsed_;
   ++election_elapsed_;
-  if (election_elapsed_ >= election_timeout_) {
+  if (election_elapsed_ >= settings_->election_timeout) {
     election_elapsed_ = 0;
-    if (check_quorum_) {
+    if (settings_->check_quorum) {
       Message m = NewMessage(raftpb::MsgCheckQuorum, kNone);
       m.set_from(id_);
       if (absl::Status s = Step(std::move(m)); !s.ok()) {
@@ -868,7 +878,7 @@ void Raft::TickHeartbeat() {
     }
   }
   if (state_ != StateType::kLeader) return;
-  if (heartbeat_elapsed_ >= heartbeat_timeout_) {
+  if (heartbeat_elapsed_ >= settings_->heartbeat_timeout) {
     heartbeat_elapsed_ = 0;
     Message m = NewMessage(raftpb::MsgBeat, kNone);
     m.set_from(id_);

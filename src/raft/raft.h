@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -30,6 +31,7 @@
 #include "raft/lease.h"
 #include "raft/read_only.h"
 #include "util/buffer_cache.h"
+#include "util/interned.h"
 
 namespace craft {
 
@@ -81,7 +83,7 @@ class Raft {
   StateType state() const { return state_; }
   uint64_t lead_transferee() const { return lead_transferee_; }
   bool is_learner() const { return is_learner_; }
-  bool async_storage_writes() const { return async_storage_writes_; }
+  bool async_storage_writes() const { return settings_->async_storage_writes; }
   const RaftLog& raft_log() const { return log_; }
   RaftLog& mutable_raft_log() { return log_; }
   const tracker::ProgressTracker& tracker() const { return trk_; }
@@ -222,8 +224,37 @@ class Raft {
   };
   Reads& MutableReads();
 
+  // What Config fixes for the node's lifetime, with the limits' zeros
+  // resolved to kNoLimit. Interned: groups configured alike share one copy.
+  struct Settings {
+    uint64_t max_msg_size;
+    uint64_t max_uncommitted_size;
+    int heartbeat_timeout;
+    int election_timeout;
+    bool disable_conf_change_validation;
+    bool check_quorum;
+    bool pre_vote;
+    bool disable_proposal_forwarding;
+    bool step_down_on_removal;
+    bool batch_appends;
+    bool async_storage_writes;
+
+    bool operator==(const Settings&) const = default;
+    template <typename H>
+    friend H AbslHashValue(H h, const Settings& s) {
+      return H::combine(std::move(h), s.max_msg_size, s.max_uncommitted_size,
+                        s.heartbeat_timeout, s.election_timeout,
+                        s.disable_conf_change_validation, s.check_quorum,
+                        s.pre_vote, s.disable_proposal_forwarding,
+                        s.step_down_on_removal, s.batch_appends,
+                        s.async_storage_writes);
+    }
+  };
+  static Settings SettingsOf(const Config& c);
+
   // (Members are ordered to pack: a process may hold thousands of groups.)
   const uint64_t id_;
+  const Interned<Settings> settings_;
   uint64_t term_ = 0;
   uint64_t vote_ = kNone;
   uint64_t lead_ = kNone;
@@ -251,8 +282,6 @@ class Raft {
   const std::unique_ptr<LeaderLease> lease_;
   bool lease_based_reads() const { return lease_ != nullptr; }
   std::unique_ptr<Reads> reads_;
-  const uint64_t max_msg_size_;
-  const uint64_t max_uncommitted_size_;
   uint64_t rng_state_;
   // Ticks since the last election timeout (leader, candidate) or since a
   // valid message from the leader (follower).
@@ -260,11 +289,9 @@ class Raft {
   // Ticks since the last heartbeat; leader only.
   int heartbeat_elapsed_ = 0;
   uint32_t after_append_start_ = 0;  // see msgs_
-  // Uniform in [election_timeout_, 2 * election_timeout_), re-drawn on
+  // Uniform in [election_timeout, 2 * election_timeout), re-drawn on
   // every reset.
   int randomized_election_timeout_ = 0;
-  const int heartbeat_timeout_;
-  const int election_timeout_;
   StateType state_ = StateType::kFollower;
   bool is_learner_ = false;
   // With lease-based reads, a node that restarts with a term may have
@@ -272,13 +299,6 @@ class Raft {
   // promise for its first election timeout.
   bool lease_guard_on_start_ = false;
   bool appends_pending_ = false;
-  const bool disable_conf_change_validation_;
-  const bool check_quorum_;
-  const bool pre_vote_;
-  const bool disable_proposal_forwarding_;
-  const bool step_down_on_removal_;
-  const bool batch_appends_;
-  const bool async_storage_writes_;
 };
 
 }  // namespace craft

@@ -107,10 +107,10 @@ std::vector<uint64_t> ProgressTracker::LearnerNodes() const {
 
 ProgressTracker::ProgressTracker(const ProgressTracker& other)
     : config_(other.config_),
+      max_inflight_(other.max_inflight_),
       progress_(other.progress_),
       votes_(other.votes_ ? std::make_unique<quorum::VoteMap>(*other.votes_)
                           : nullptr),
-      max_inflight_(other.max_inflight_),
       max_inflight_bytes_(other.max_inflight_bytes_) {}
 
 ProgressTracker& ProgressTracker::operator=(const ProgressTracker& other) {
