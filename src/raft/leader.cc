@@ -241,7 +241,7 @@ void Raft::StepLeaderAppResp(const Message& m, Progress& pr) {
     return;
   }
   if (m.from() != id_ && lease_based_reads()) {
-    if (lease_) lease_->AckedEntries(m.from(), m.index());
+    lease()->AckedEntries(m.from(), m.index());
   }
   // Update on a higher match, or when the response can move a probing
   // follower that is already caught up back to replicating (a snapshot's
@@ -309,12 +309,10 @@ void Raft::StepLeaderHeartbeatResp(const Message& m, Progress& pr) {
   if (!m.has_context()) return;
   std::optional<uint64_t> seq = ReadOnly::DecodeContext(m.context());
   // A sequence number this leader never sent proves nothing.
-  if (!seq || *seq > read_seq_) return;
-  if (lease_based_reads()) {
-    if (lease_) lease_->AckedHeartbeat(m.from(), *seq);
-  }
+  if (!seq || *seq > (reads_ != nullptr ? reads_->seq : 0)) return;
+  if (LeaderLease* l = lease()) l->AckedHeartbeat(m.from(), *seq);
   for (PendingRead& rs :
-       read_only_.RecvAck(m.from(), *seq, trk_.config().voters)) {
+       MutableReads().read_only.RecvAck(m.from(), *seq, trk_.config().voters)) {
     RespondToReadIndex(std::move(rs.req), rs.index);
   }
 }

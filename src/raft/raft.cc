@@ -156,6 +156,7 @@ Raft::Settings Raft::SettingsOf(const Config& c) {
   s.step_down_on_removal = c.step_down_on_removal;
   s.batch_appends = c.batch_appends;
   s.async_storage_writes = c.async_storage_writes;
+  s.lease_based_reads = c.read_only_option == ReadOnlyOption::kLeaseBased;
   return s;
 }
 
@@ -165,11 +166,6 @@ Raft::Raft(const Config& c, RaftLog log)
       log_(std::move(log)),
       trk_(static_cast<size_t>(c.max_inflight_msgs),
            c.max_inflight_bytes != 0 ? c.max_inflight_bytes : kNoLimit),
-      // A lease lasts 3/4 of the election timeout (see LeaderLease).
-      lease_(c.read_only_option == ReadOnlyOption::kLeaseBased
-                 ? std::make_unique<LeaderLease>(
-                       std::max<int>(1, int64_t{c.election_tick} * 3 / 4))
-                 : nullptr),
       rng_state_(c.random_seed ^ (c.id * 0x9e3779b97f4a7c15ULL)) {}
 
 absl::Status Raft::Init(const Config& config) {
@@ -436,19 +432,21 @@ void Raft::BcastHeartbeat() {
   if (lease_based_reads()) {
     // Every round renews the lease: it carries a fresh sequence number, so
     // that each response says which round it answers.
-    BcastReadHeartbeat(++read_seq_);
+    BcastReadHeartbeat(++MutableReads().seq);
     return;
   }
-  std::optional<uint64_t> seq = read_only_.LastPendingSeq();
+  std::optional<uint64_t> seq =
+      reads_ != nullptr ? reads_->read_only.LastPendingSeq() : std::nullopt;
   BcastHeartbeatWithCtx(seq ? Payload(ReadOnly::EncodeContext(*seq))
                             : Payload());
 }
 
 void Raft::BcastReadHeartbeat(uint64_t seq) {
-  if (lease_) lease_->HeartbeatSent(seq);
+  if (LeaderLease* l = lease()) l->HeartbeatSent(seq);
   // The leader acknowledges its own round; with no other voters needed
   // that may already confirm pending reads.
-  for (PendingRead& rs : read_only_.RecvAck(id_, seq, trk_.config().voters)) {
+  for (PendingRead& rs :
+       MutableReads().read_only.RecvAck(id_, seq, trk_.config().voters)) {
     RespondToReadIndex(std::move(rs.req), rs.index);
   }
   BcastHeartbeatWithCtx(Payload(ReadOnly::EncodeContext(seq)));
@@ -463,7 +461,7 @@ void Raft::BcastHeartbeatWithCtx(const Payload& ctx) {
 void Raft::SendTimeoutNow(uint64_t to) {
   // The transferee campaigns at once, and its voters grant it whatever
   // they promised this leader.
-  if (lease_) lease_->Revoke();
+  if (LeaderLease* l = lease()) l->Revoke();
   Send(NewMessage(raftpb::MsgTimeoutNow, to));
 }
 
@@ -556,7 +554,7 @@ bool Raft::AppendEntries(absl::Span<Entry> ents) {
                  new_last.status().message());
     return false;
   }
-  if (lease_) lease_->Appended(last + 1);
+  if (LeaderLease* l = lease()) l->Appended(last + 1);
   // The leader acknowledges its own entries once they are durable, through
   // the same path as a follower's MsgAppResp.
   Message resp = NewMessage(raftpb::MsgAppResp, id_);
@@ -615,7 +613,7 @@ void Raft::Reset(uint64_t term) {
   });
   pending_conf_index_ = 0;
   uncommitted_size_ = 0;
-  read_only_ = ReadOnly();
+  if (reads_ != nullptr) reads_->read_only = ReadOnly();
 }
 
 void Raft::BecomeFollower(uint64_t term, uint64_t lead) {
@@ -654,7 +652,7 @@ void Raft::BecomeLeader() {
   lead_ = id_;
   state_ = StateType::kLeader;
   lease_guard_on_start_ = false;
-  if (lease_) lease_->Reset();
+  if (LeaderLease* l = lease()) l->Reset();
   // Reset gave the leader's own progress its last index; the leader is
   // trivially replicating to itself, and always recently active.
   if (Progress* pr = trk_.GetProgress(id_)) {
@@ -857,7 +855,7 @@ void Raft::TickElection() {
 }
 
 void Raft::TickHeartbeat() {
-  if (lease_) lease_->Tick();
+  if (LeaderLease* l = lease()) l->Tick();
   ++heartbeat_elapsed_;
   ++election_elapsed_;
   if (election_elapsed_ >= settings_->election_timeout) {

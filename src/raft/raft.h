@@ -213,16 +213,30 @@ class Raft {
 
   void AbortLeaderTransfer() { lead_transferee_ = kNone; }
 
-  // What ReadIndex requests leave behind, allocated by the first one: most
-  // groups never serve a read.
+  // The state of ReadIndex requests and leader leases, allocated by the
+  // first request (or, with lease-based reads, the first tick): most groups
+  // never serve a read.
   struct Reads {
+    explicit Reads(int lease_ticks) : lease(lease_ticks) {}
     // Answers to local requests, for the next Ready.
     std::vector<ReadState> states;
     // Requests that arrived before this leader committed an entry of its
     // term; answered once it has.
     std::vector<Message> held;
+    // Requests waiting for a heartbeat round to confirm the leadership.
+    ReadOnly read_only;
+    // Sequence numbers of ReadIndex requests (and, with lease-based reads,
+    // of every heartbeat round); never reused, even across terms.
+    uint64_t seq = 0;
+    // When this leader may answer from its lease (lease-based reads only).
+    LeaderLease lease;
   };
   Reads& MutableReads();
+  // The lease with lease-based reads; null otherwise.
+  LeaderLease* lease() {
+    return settings_->lease_based_reads ? &MutableReads().lease : nullptr;
+  }
+  bool lease_based_reads() const { return settings_->lease_based_reads; }
 
   // What Config fixes for the node's lifetime, with the limits' zeros
   // resolved to kNoLimit. Interned: groups configured alike share one copy.
@@ -238,6 +252,7 @@ class Raft {
     bool step_down_on_removal;
     bool batch_appends;
     bool async_storage_writes;
+    bool lease_based_reads;
 
     bool operator==(const Settings&) const = default;
     template <typename H>
@@ -247,7 +262,7 @@ class Raft {
                         s.disable_conf_change_validation, s.check_quorum,
                         s.pre_vote, s.disable_proposal_forwarding,
                         s.step_down_on_removal, s.batch_appends,
-                        s.async_storage_writes);
+                        s.async_storage_writes, s.lease_based_reads);
     }
   };
   static Settings SettingsOf(const Config& c);
@@ -266,9 +281,6 @@ class Raft {
   // An estimate of the payload bytes in the uncommitted tail of the log;
   // only the leader maintains it.
   uint64_t uncommitted_size_ = 0;
-  // Sequence numbers of ReadIndex requests (and, with lease-based reads, of
-  // every heartbeat round); never reused, even across terms.
-  uint64_t read_seq_ = 0;
   RaftLog log_;
   tracker::ProgressTracker trk_;
   // The output queue: the messages to send at once, then (from
@@ -276,12 +288,7 @@ class Raft {
   // durable. Both keep the order they were sent in. (One vector for the
   // two: an idle group pays for one.)
   std::vector<Message> msgs_;
-  ReadOnly read_only_;
-  // With lease-based reads (null otherwise): when this leader may answer
-  // from its lease.
-  const std::unique_ptr<LeaderLease> lease_;
-  bool lease_based_reads() const { return lease_ != nullptr; }
-  std::unique_ptr<Reads> reads_;
+  std::unique_ptr<Reads> reads_;  // see Reads
   uint64_t rng_state_;
   // Ticks since the last election timeout (leader, candidate) or since a
   // valid message from the leader (follower).

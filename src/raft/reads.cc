@@ -19,7 +19,11 @@
 namespace craft {
 
 Raft::Reads& Raft::MutableReads() {
-  if (reads_ == nullptr) reads_ = std::make_unique<Reads>();
+  // A lease lasts 3/4 of the election timeout (see LeaderLease).
+  if (reads_ == nullptr) {
+    reads_ = std::make_unique<Reads>(
+        std::max<int>(1, int64_t{settings_->election_timeout} * 3 / 4));
+  }
   return *reads_;
 }
 
@@ -56,12 +60,13 @@ void Raft::SendReadIndexResponse(Message m) {
   // elected: it answers at once. Otherwise, and always with safe reads, it
   // confirms its leadership with a heartbeat round that starts after the
   // request arrived.
-  if (lease_based_reads() && lease_->Valid(trk_.config().voters, id_)) {
+  if (lease_based_reads() && lease()->Valid(trk_.config().voters, id_)) {
     RespondToReadIndex(std::move(m), log_.committed());
     return;
   }
-  const uint64_t seq = ++read_seq_;
-  read_only_.AddRequest(seq, log_.committed(), std::move(m));
+  Reads& reads = MutableReads();
+  const uint64_t seq = ++reads.seq;
+  reads.read_only.AddRequest(seq, log_.committed(), std::move(m));
   BcastReadHeartbeat(seq);
 }
 
