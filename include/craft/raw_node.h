@@ -192,7 +192,9 @@ class RawNode {
 
   std::unique_ptr<Raft> raft_;
   SoftState prev_soft_state_;
-  HardState prev_hard_state_;
+  // The commit index of the last hard state handed out; Raft tracks the
+  // changes of term and vote (Raft::term_or_vote_changed).
+  uint64_t prev_commit_ = 0;
   // What Advance reports back to the node for the Ready handed out: the
   // self-addressed responses and the append acknowledgement, stepped in
   // order, then the application of its committed entries.

@@ -162,6 +162,7 @@ absl::Status Raft::StepVote(const Message& m) {
     Send(std::move(resp));
     if (m.type() == raftpb::MsgVote) {
       election_elapsed_ = 0;
+      if (vote_ != m.from()) term_or_vote_changed_ = true;
       vote_ = m.from();
     }
   } else {

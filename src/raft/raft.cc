@@ -597,6 +597,7 @@ void Raft::Reset(uint64_t term) {
   if (term_ != term) {
     term_ = term;
     vote_ = kNone;
+    term_or_vote_changed_ = true;
   }
   lead_ = kNone;
   election_elapsed_ = 0;
@@ -628,7 +629,7 @@ void Raft::BecomeCandidate() {
     log_.logger().Panicf("invalid transition [leader -> candidate]");
   }
   Reset(term_ + 1);
-  vote_ = id_;
+  vote_ = id_;  // (a new term: Reset noted the change)
   state_ = StateType::kCandidate;
   CRAFT_INFOF(log_.logger(), "%x became candidate at term %d", id_, term_);
 }

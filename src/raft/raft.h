@@ -75,6 +75,19 @@ class Raft {
 
   SoftState soft_state() const { return {lead_, state_}; }
   HardState hard_state() const;
+  // Whether the term or the vote changed since the last call of
+  // TakeTermOrVoteChanged, which clears it (and a Ready that hands out the
+  // hard state makes). With the commit index, which only grows, this tells
+  // RawNode whether the hard state changed without keeping a copy of it:
+  // the term only grows too, and within a term the vote is set at most
+  // once, so no change is ever undone.
+  bool term_or_vote_changed() const { return term_or_vote_changed_; }
+  bool TakeTermOrVoteChanged() {
+    return std::exchange(term_or_vote_changed_, false);
+  }
+  // Marks the hard state as unreported (after Bootstrap, nothing is
+  // persisted yet).
+  void MarkTermOrVoteChanged() { term_or_vote_changed_ = true; }
 
   uint64_t id() const { return id_; }
   uint64_t term() const { return term_; }
@@ -306,6 +319,9 @@ class Raft {
   // promise for its first election timeout.
   bool lease_guard_on_start_ = false;
   bool appends_pending_ = false;
+  // Whether term_ or vote_ changed since RawNode last handed out the hard
+  // state (see TakeTermOrVoteChanged).
+  bool term_or_vote_changed_ = false;
 };
 
 }  // namespace craft

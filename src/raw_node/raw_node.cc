@@ -75,7 +75,7 @@ absl::StatusOr<std::unique_ptr<RawNode>> RawNode::Create(const Config& config) {
 
 RawNode::RawNode(std::unique_ptr<Raft> raft) : raft_(std::move(raft)) {
   prev_soft_state_ = raft_->soft_state();
-  prev_hard_state_ = raft_->hard_state();
+  prev_commit_ = raft_->raft_log().committed();
 }
 
 RawNode::~RawNode() = default;
@@ -92,7 +92,8 @@ absl::Status RawNode::Bootstrap(absl::Span<const Peer> peers) {
   }
   if (absl::Status s = raft_->Bootstrap(ccs); !s.ok()) return s;
   // Nothing was persisted yet: the first Ready reports the full HardState.
-  prev_hard_state_ = HardState();
+  raft_->MarkTermOrVoteChanged();
+  prev_commit_ = 0;
   return absl::OkStatus();
 }
 
@@ -204,8 +205,9 @@ bool RawNode::ApplyUnstableEntries() const {
 bool RawNode::HasReady() const {
   Raft& r = *raft_;
   if (!(r.soft_state() == prev_soft_state_)) return true;
-  const HardState hs = r.hard_state();
-  if (!IsEmptyHardState(hs) && !(hs == prev_hard_state_)) return true;
+  if (r.term_or_vote_changed() || r.raft_log().committed() != prev_commit_) {
+    return true;
+  }
   const RaftLog& log = r.raft_log();
   if (log.HasNextUnstableSnapshot() || r.HasOutput()) return true;
   return log.HasNextUnstableEnts() ||
@@ -362,15 +364,16 @@ Ready RawNode::GetReady() {
     rd.soft_state = ss;
     prev_soft_state_ = ss;
   }
-  const HardState hs = r.hard_state();
-  if (!HardStateEqual(hs, prev_hard_state_)) rd.hard_state = hs;
+  const bool term_or_vote_changed = r.TakeTermOrVoteChanged();
+  if (term_or_vote_changed || log.committed() != prev_commit_) {
+    rd.hard_state = r.hard_state();
+    prev_commit_ = log.committed();
+  }
   if (const raftpb::Snapshot* snap = log.NextUnstableSnapshot()) {
     rd.snapshot = *snap;
   }
   r.TakeReadStates(&rd.read_states);
-  rd.must_sync = !rd.entries.empty() || hs.vote() != prev_hard_state_.vote() ||
-                 hs.term() != prev_hard_state_.term();
-  if (!IsEmptyHardState(rd.hard_state)) prev_hard_state_ = rd.hard_state;
+  rd.must_sync = !rd.entries.empty() || term_or_vote_changed;
 
   // Handing out the Ready empties the message queues.
   std::vector<Message> after_append;
