@@ -10,9 +10,8 @@
 namespace craft {
 
 absl::Span<const Entry> Unstable::NextEntries() const {
-  const size_t in_progress = offset_in_progress_ - offset_;
-  if (in_progress >= entries_.size()) return {};
-  return absl::MakeConstSpan(entries_).subspan(in_progress);
+  if (in_progress_ >= entries_.size()) return {};
+  return absl::MakeConstSpan(entries_).subspan(in_progress_);
 }
 
 const raftpb::Snapshot* Unstable::NextSnapshot() const {
@@ -21,7 +20,7 @@ const raftpb::Snapshot* Unstable::NextSnapshot() const {
 }
 
 void Unstable::AcceptInProgress() {
-  if (!entries_.empty()) offset_in_progress_ = entries_.back().index() + 1;
+  in_progress_ = static_cast<uint32_t>(entries_.size());
   if (snapshot_) snapshot_in_progress_ = true;
 }
 
@@ -46,13 +45,14 @@ bool Unstable::StableTo(EntryId id, Logger& logger) {
         id.index, id.term, id.index, *term);
     return false;
   }
-  entries_.erase(
-      entries_.begin(),
-      entries_.begin() + static_cast<ptrdiff_t>(id.index + 1 - offset_));
+  const uint64_t stable = id.index + 1 - offset_;
+  entries_.erase(entries_.begin(),
+                 entries_.begin() + static_cast<ptrdiff_t>(stable));
   // An idle node holds no entry buffer (see util/buffer_cache.h).
   if (entries_.empty()) BufferCache<Entry>::Give(entries_);
   offset_ = id.index + 1;
-  offset_in_progress_ = std::max(offset_in_progress_, offset_);
+  in_progress_ =
+      in_progress_ > stable ? in_progress_ - static_cast<uint32_t>(stable) : 0;
   return true;
 }
 
@@ -65,7 +65,7 @@ bool Unstable::StableSnapTo(uint64_t i) {
 
 void Unstable::Restore(raftpb::Snapshot s) {
   offset_ = s.metadata().index() + 1;
-  offset_in_progress_ = offset_;
+  in_progress_ = 0;
   BufferCache<Entry>::Give(entries_);
   snapshot_ = std::make_unique<raftpb::Snapshot>(std::move(s));
   snapshot_in_progress_ = false;
@@ -90,13 +90,14 @@ void Unstable::TruncateAndAppend(absl::Span<Entry> ents, Logger& logger) {
     entries_.clear();
     MoveAppend(ents);
     offset_ = from;
-    offset_in_progress_ = offset_;
+    in_progress_ = 0;
   } else {
     // Keep [offset_, from), then append.
     CRAFT_INFOF(logger, "truncate the unstable entries before index %d", from);
     entries_.resize(from - offset_);
     MoveAppend(ents);
-    offset_in_progress_ = std::min(offset_in_progress_, from);
+    in_progress_ =
+        std::min<uint32_t>(in_progress_, static_cast<uint32_t>(from - offset_));
   }
 }
 

@@ -5,7 +5,7 @@
 // With asynchronous storage writes, entries move through three stages:
 // unstable and not handed out; handed out in a Ready and being written ("in
 // progress"); stable, after the write is acknowledged and they leave this
-// structure. offset_in_progress_ separates the first two.
+// structure. in_progress_ separates the first two.
 
 #ifndef CRAFT_LOG_UNSTABLE_H_
 #define CRAFT_LOG_UNSTABLE_H_
@@ -25,8 +25,7 @@ namespace craft {
 class Unstable {
  public:
   // `offset` is the index the first unstable entry will have.
-  explicit Unstable(uint64_t offset)
-      : offset_(offset), offset_in_progress_(offset) {}
+  explicit Unstable(uint64_t offset) : offset_(offset) {}
 
   // The first index known from the pending snapshot, if there is one.
   std::optional<uint64_t> MaybeFirstIndex() const {
@@ -83,7 +82,8 @@ class Unstable {
   absl::Span<const Entry> Slice(uint64_t lo, uint64_t hi) const;
 
   uint64_t offset() const { return offset_; }
-  uint64_t offset_in_progress() const { return offset_in_progress_; }
+  // The index after the last entry being written.
+  uint64_t offset_in_progress() const { return offset_ + in_progress_; }
   bool snapshot_in_progress() const { return snapshot_in_progress_; }
   // The unstable snapshot, or null.
   const raftpb::Snapshot* snapshot() const { return snapshot_.get(); }
@@ -97,8 +97,10 @@ class Unstable {
   // entries_[k] has index offset_ + k.
   std::vector<Entry> entries_;
   uint64_t offset_;
-  // Entries with index < offset_in_progress_ are being written.
-  uint64_t offset_in_progress_;
+  // The first in_progress_ entries are being written. (A count rather than
+  // an index, to pack: it never exceeds entries_.size(), and 2^32 entries
+  // would take 128 GiB.)
+  uint32_t in_progress_ = 0;
   // (Last, so that a [[no_unique_address]] owner can pack into the padding
   // after it: see RaftLog.)
   bool snapshot_in_progress_ = false;

@@ -48,7 +48,7 @@ absl::Status Raft::StepLeader(Message& m) {
       // and the simulator found the stale read: a node restarted with its
       // commit index behind what it had acknowledged, and led alone).
       if (!CommittedEntryInCurrentTerm()) {
-        MutableReads().held.push_back(std::move(m));
+        MutableRare().held.push_back(std::move(m));
         return absl::OkStatus();
       }
       SendReadIndexResponse(std::move(m));
@@ -118,12 +118,12 @@ absl::Status Raft::StepLeaderPropose(Message& m) {
     // Removed from the configuration while leading: accept nothing new.
     return ProposalDroppedError();
   }
-  if (lead_transferee_ != kNone) {
+  if (lead_transferee() != kNone) {
     CRAFT_DEBUGF(
         log_.logger(),
         "%x [term %d] transfer leadership to %x is in progress; dropping "
         "proposal",
-        id_, term_, lead_transferee_);
+        id_, term_, lead_transferee());
     return ProposalDroppedError();
   }
   const bool any_conf_change =
@@ -288,7 +288,7 @@ void Raft::StepLeaderAppResp(const Message& m, Progress& pr) {
     while (MaybeSendAppend(m.from(), pr, /*send_if_empty=*/false)) {
     }
   }
-  if (m.from() == lead_transferee_ && pr.match() == log_.LastIndex()) {
+  if (m.from() == lead_transferee() && pr.match() == log_.LastIndex()) {
     CRAFT_INFOF(log_.logger(),
                 "%x sent MsgTimeoutNow to %x after received MsgAppResp", id_,
                 m.from());
@@ -309,10 +309,10 @@ void Raft::StepLeaderHeartbeatResp(const Message& m, Progress& pr) {
   if (!m.has_context()) return;
   std::optional<uint64_t> seq = ReadOnly::DecodeContext(m.context());
   // A sequence number this leader never sent proves nothing.
-  if (!seq || *seq > (reads_ != nullptr ? reads_->seq : 0)) return;
+  if (!seq || *seq > (rare_ != nullptr ? rare_->seq : 0)) return;
   if (LeaderLease* l = lease()) l->AckedHeartbeat(m.from(), *seq);
   for (PendingRead& rs :
-       MutableReads().read_only.RecvAck(m.from(), *seq, trk_.config().voters)) {
+       MutableRare().read_only.RecvAck(m.from(), *seq, trk_.config().voters)) {
     RespondToReadIndex(std::move(rs.req), rs.index);
   }
 }
@@ -324,8 +324,8 @@ void Raft::StepLeaderTransfer(const Message& m, Progress& pr) {
     return;
   }
   const uint64_t transferee = m.from();
-  if (lead_transferee_ != kNone) {
-    if (lead_transferee_ == transferee) {
+  if (lead_transferee() != kNone) {
+    if (lead_transferee() == transferee) {
       CRAFT_INFOF(
           log_.logger(),
           "%x [term %d] transfer leadership to %x is in progress, ignores "
@@ -333,7 +333,7 @@ void Raft::StepLeaderTransfer(const Message& m, Progress& pr) {
           id_, term_, transferee, transferee);
       return;
     }
-    const uint64_t previous = lead_transferee_;
+    const uint64_t previous = lead_transferee();
     AbortLeaderTransfer();
     CRAFT_INFOF(log_.logger(),
                 "%x [term %d] abort previous transferring leadership to %x",
@@ -349,7 +349,7 @@ void Raft::StepLeaderTransfer(const Message& m, Progress& pr) {
               id_, term_, transferee);
   // The transfer must finish within an election timeout.
   election_elapsed_ = 0;
-  lead_transferee_ = transferee;
+  MutableRare().lead_transferee = transferee;
   if (pr.match() == log_.LastIndex()) {
     SendTimeoutNow(transferee);
     CRAFT_INFOF(log_.logger(),

@@ -64,8 +64,8 @@ raftpb::ConfState Raft::SwitchToConfig(tracker::TrackerConfig cfg,
       if (id != id_) MaybeSendAppend(id, /*send_if_empty=*/false);
     });
   }
-  if (lead_transferee_ != kNone &&
-      !trk_.config().voters.Contains(lead_transferee_)) {
+  if (lead_transferee() != kNone &&
+      !trk_.config().voters.Contains(lead_transferee())) {
     AbortLeaderTransfer();
   }
   return cs;

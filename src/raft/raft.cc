@@ -432,11 +432,11 @@ void Raft::BcastHeartbeat() {
   if (lease_based_reads()) {
     // Every round renews the lease: it carries a fresh sequence number, so
     // that each response says which round it answers.
-    BcastReadHeartbeat(++MutableReads().seq);
+    BcastReadHeartbeat(++MutableRare().seq);
     return;
   }
   std::optional<uint64_t> seq =
-      reads_ != nullptr ? reads_->read_only.LastPendingSeq() : std::nullopt;
+      rare_ != nullptr ? rare_->read_only.LastPendingSeq() : std::nullopt;
   BcastHeartbeatWithCtx(seq ? Payload(ReadOnly::EncodeContext(*seq))
                             : Payload());
 }
@@ -446,7 +446,7 @@ void Raft::BcastReadHeartbeat(uint64_t seq) {
   // The leader acknowledges its own round; with no other voters needed
   // that may already confirm pending reads.
   for (PendingRead& rs :
-       MutableReads().read_only.RecvAck(id_, seq, trk_.config().voters)) {
+       MutableRare().read_only.RecvAck(id_, seq, trk_.config().voters)) {
     RespondToReadIndex(std::move(rs.req), rs.index);
   }
   BcastHeartbeatWithCtx(Payload(ReadOnly::EncodeContext(seq)));
@@ -614,7 +614,7 @@ void Raft::Reset(uint64_t term) {
   });
   pending_conf_index_ = 0;
   uncommitted_size_ = 0;
-  if (reads_ != nullptr) reads_->read_only = ReadOnly();
+  if (rare_ != nullptr) rare_->read_only = ReadOnly();
 }
 
 void Raft::BecomeFollower(uint64_t term, uint64_t lead) {
@@ -872,7 +872,7 @@ void Raft::TickHeartbeat() {
     }
     // A transfer that did not finish within an election timeout is
     // abandoned; this node leads on.
-    if (state_ == StateType::kLeader && lead_transferee_ != kNone) {
+    if (state_ == StateType::kLeader && lead_transferee() != kNone) {
       AbortLeaderTransfer();
     }
   }

@@ -94,7 +94,9 @@ class Raft {
   uint64_t vote() const { return vote_; }
   uint64_t lead() const { return lead_; }
   StateType state() const { return state_; }
-  uint64_t lead_transferee() const { return lead_transferee_; }
+  uint64_t lead_transferee() const {
+    return rare_ != nullptr ? rare_->lead_transferee : kNone;
+  }
   bool is_learner() const { return is_learner_; }
   bool async_storage_writes() const { return settings_->async_storage_writes; }
   const RaftLog& raft_log() const { return log_; }
@@ -120,7 +122,7 @@ class Raft {
   // capacity) for what comes next.
   bool HasOutput() const {
     return appends_pending_ || !msgs_.empty() ||
-           (reads_ != nullptr && !reads_->states.empty());
+           (rare_ != nullptr && !rare_->states.empty());
   }
   // Sends the appends batched since the last Ready (Config::batch_appends):
   // each follower gets what it has not been sent (as many messages as flow
@@ -132,8 +134,7 @@ class Raft {
   void TakeMessages(std::vector<Message>* msgs,
                     std::vector<Message>* after_append);
   void TakeReadStates(std::vector<ReadState>* out) {
-    if (reads_ != nullptr)
-      BufferCache<ReadState>::MoveInto(reads_->states, out);
+    if (rare_ != nullptr) BufferCache<ReadState>::MoveInto(rare_->states, out);
   }
 
  private:
@@ -224,13 +225,15 @@ class Raft {
   void RespondToReadIndex(Message req, uint64_t read_index);
   void AddReadState(ReadState rs);
 
-  void AbortLeaderTransfer() { lead_transferee_ = kNone; }
+  void AbortLeaderTransfer() {
+    if (rare_ != nullptr) rare_->lead_transferee = kNone;
+  }
 
-  // The state of ReadIndex requests and leader leases, allocated by the
-  // first request (or, with lease-based reads, the first tick): most groups
-  // never serve a read.
-  struct Reads {
-    explicit Reads(int lease_ticks) : lease(lease_ticks) {}
+  // What most groups never use: the state of ReadIndex requests, leader
+  // leases and leadership transfers, allocated by the first request or
+  // transfer (or, with lease-based reads, the first tick).
+  struct Rare {
+    explicit Rare(int lease_ticks) : lease(lease_ticks) {}
     // Answers to local requests, for the next Ready.
     std::vector<ReadState> states;
     // Requests that arrived before this leader committed an entry of its
@@ -243,11 +246,13 @@ class Raft {
     uint64_t seq = 0;
     // When this leader may answer from its lease (lease-based reads only).
     LeaderLease lease;
+    // The target of a leadership transfer in progress (Raft thesis 3.10).
+    uint64_t lead_transferee = kNone;
   };
-  Reads& MutableReads();
+  Rare& MutableRare();
   // The lease with lease-based reads; null otherwise.
   LeaderLease* lease() {
-    return settings_->lease_based_reads ? &MutableReads().lease : nullptr;
+    return settings_->lease_based_reads ? &MutableRare().lease : nullptr;
   }
   bool lease_based_reads() const { return settings_->lease_based_reads; }
 
@@ -286,8 +291,6 @@ class Raft {
   uint64_t term_ = 0;
   uint64_t vote_ = kNone;
   uint64_t lead_ = kNone;
-  // The target of a leadership transfer in progress (Raft thesis 3.10).
-  uint64_t lead_transferee_ = kNone;
   // At most one configuration change may be in the log and unapplied: new
   // ones are refused until the applied index reaches this index.
   uint64_t pending_conf_index_ = 0;
@@ -301,7 +304,7 @@ class Raft {
   // durable. Both keep the order they were sent in. (One vector for the
   // two: an idle group pays for one.)
   std::vector<Message> msgs_;
-  std::unique_ptr<Reads> reads_;  // see Reads
+  std::unique_ptr<Rare> rare_;  // see Rare
   uint64_t rng_state_;
   // Ticks since the last election timeout (leader, candidate) or since a
   // valid message from the leader (follower).

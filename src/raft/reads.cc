@@ -18,17 +18,17 @@
 
 namespace craft {
 
-Raft::Reads& Raft::MutableReads() {
+Raft::Rare& Raft::MutableRare() {
   // A lease lasts 3/4 of the election timeout (see LeaderLease).
-  if (reads_ == nullptr) {
-    reads_ = std::make_unique<Reads>(
+  if (rare_ == nullptr) {
+    rare_ = std::make_unique<Rare>(
         std::max<int>(1, int64_t{settings_->election_timeout} * 3 / 4));
   }
-  return *reads_;
+  return *rare_;
 }
 
 void Raft::AddReadState(ReadState rs) {
-  std::vector<ReadState>& states = MutableReads().states;
+  std::vector<ReadState>& states = MutableRare().states;
   BufferCache<ReadState>::Reserve(states);
   states.push_back(std::move(rs));
 }
@@ -64,14 +64,14 @@ void Raft::SendReadIndexResponse(Message m) {
     RespondToReadIndex(std::move(m), log_.committed());
     return;
   }
-  Reads& reads = MutableReads();
+  Rare& reads = MutableRare();
   const uint64_t seq = ++reads.seq;
   reads.read_only.AddRequest(seq, log_.committed(), std::move(m));
   BcastReadHeartbeat(seq);
 }
 
 void Raft::ReleasePendingReadIndexMessages() {
-  if (reads_ == nullptr || reads_->held.empty()) return;
+  if (rare_ == nullptr || rare_->held.empty()) return;
   if (!CommittedEntryInCurrentTerm()) {
     CRAFT_ERRORF(
         log_.logger(),
@@ -79,8 +79,8 @@ void Raft::ReleasePendingReadIndexMessages() {
         "current term");
     return;
   }
-  std::vector<Message> msgs = std::move(reads_->held);
-  reads_->held.clear();
+  std::vector<Message> msgs = std::move(rare_->held);
+  rare_->held.clear();
   for (Message& m : msgs) SendReadIndexResponse(std::move(m));
 }
 
