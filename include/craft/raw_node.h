@@ -191,10 +191,8 @@ class RawNode {
                               std::vector<Message>& after_append);
 
   std::unique_ptr<Raft> raft_;
+  // (Raft tracks the changes of the hard state: Raft::HardStateChanges.)
   SoftState prev_soft_state_;
-  // The commit index of the last hard state handed out; Raft tracks the
-  // changes of term and vote (Raft::term_or_vote_changed).
-  uint64_t prev_commit_ = 0;
   // What Advance reports back to the node for the Ready handed out: the
   // self-addressed responses and the append acknowledgement, stepped in
   // order, then the application of its committed entries.

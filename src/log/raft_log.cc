@@ -174,6 +174,7 @@ void RaftLog::CommitTo(uint64_t to) {
         to, LastIndex());
   }
   committed_ = to;
+  commit_changed_ = true;
 }
 
 bool RaftLog::MaybeCommit(EntryId at) {
@@ -256,6 +257,7 @@ void RaftLog::Restore(raftpb::Snapshot s) {
   CRAFT_INFOF(*logger_,
               "log [%s] starts to restore snapshot [index: %d, term: %d]",
               String(), s.metadata().index(), s.metadata().term());
+  if (committed_ != s.metadata().index()) commit_changed_ = true;
   committed_ = s.metadata().index();
   unstable_.Restore(std::move(s));
 }

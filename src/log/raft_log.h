@@ -205,6 +205,11 @@ class RaftLog {
       const std::function<absl::Status(absl::Span<const Entry>)>& visit) const;
 
   uint64_t committed() const { return committed_; }
+  // Whether the commit index grew since the last TakeCommitChanged, which
+  // clears the flag (see Raft::HardStateChanges).
+  bool commit_changed() const { return commit_changed_; }
+  bool TakeCommitChanged() { return std::exchange(commit_changed_, false); }
+  void MarkCommitChanged() { commit_changed_ = true; }
   uint64_t applied() const { return applied_; }
   uint64_t applying() const { return applying_; }
   uint64_t max_applying_size() const { return max_applying_size_; }
@@ -230,6 +235,8 @@ class RaftLog {
   [[no_unique_address]] Unstable unstable_;
   // Whether application is paused because the applying budget is spent.
   bool applying_paused_ = false;
+  // Whether committed_ grew since the last TakeCommitChanged.
+  bool commit_changed_ = false;
   // The storage's last entry, as far as this log knows it: read at
   // creation, then the last entry (or snapshot) the application reported
   // durable. It is exact whenever the unstable tail is empty, which is when

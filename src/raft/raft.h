@@ -75,19 +75,30 @@ class Raft {
 
   SoftState soft_state() const { return {lead_, state_}; }
   HardState hard_state() const;
-  // Whether the term or the vote changed since the last call of
-  // TakeTermOrVoteChanged, which clears it (and a Ready that hands out the
-  // hard state makes). With the commit index, which only grows, this tells
-  // RawNode whether the hard state changed without keeping a copy of it:
-  // the term only grows too, and within a term the vote is set at most
-  // once, so no change is ever undone.
-  bool term_or_vote_changed() const { return term_or_vote_changed_; }
-  bool TakeTermOrVoteChanged() {
-    return std::exchange(term_or_vote_changed_, false);
+  // What changed in the hard state since the last TakeHardStateChanges,
+  // which clears it (a Ready that hands the hard state out does). Flags
+  // raised where the values change tell RawNode as much as a copy of the
+  // last hard state would, because no change is ever undone: the term and
+  // the commit index only grow, and within a term the vote is set at most
+  // once.
+  struct HardStateChanges {
+    bool term_or_vote = false;  // (a change that must be synced)
+    bool commit = false;
+    bool any() const { return term_or_vote || commit; }
+  };
+  HardStateChanges hard_state_changes() const {
+    return {term_or_vote_changed_, log_.commit_changed()};
   }
-  // Marks the hard state as unreported (after Bootstrap, nothing is
+  HardStateChanges TakeHardStateChanges() {
+    return {std::exchange(term_or_vote_changed_, false),
+            log_.TakeCommitChanged()};
+  }
+  // Marks the whole hard state as changed (after Bootstrap: nothing is
   // persisted yet).
-  void MarkTermOrVoteChanged() { term_or_vote_changed_ = true; }
+  void MarkHardStateChanged() {
+    term_or_vote_changed_ = true;
+    log_.MarkCommitChanged();
+  }
 
   uint64_t id() const { return id_; }
   uint64_t term() const { return term_; }
@@ -323,7 +334,7 @@ class Raft {
   bool lease_guard_on_start_ = false;
   bool appends_pending_ = false;
   // Whether term_ or vote_ changed since RawNode last handed out the hard
-  // state (see TakeTermOrVoteChanged).
+  // state (see HardStateChanges).
   bool term_or_vote_changed_ = false;
 };
 

@@ -75,7 +75,8 @@ absl::StatusOr<std::unique_ptr<RawNode>> RawNode::Create(const Config& config) {
 
 RawNode::RawNode(std::unique_ptr<Raft> raft) : raft_(std::move(raft)) {
   prev_soft_state_ = raft_->soft_state();
-  prev_commit_ = raft_->raft_log().committed();
+  // Restoring the node changed nothing that was not already persisted.
+  raft_->TakeHardStateChanges();
 }
 
 RawNode::~RawNode() = default;
@@ -92,8 +93,7 @@ absl::Status RawNode::Bootstrap(absl::Span<const Peer> peers) {
   }
   if (absl::Status s = raft_->Bootstrap(ccs); !s.ok()) return s;
   // Nothing was persisted yet: the first Ready reports the full HardState.
-  raft_->MarkTermOrVoteChanged();
-  prev_commit_ = 0;
+  raft_->MarkHardStateChanged();
   return absl::OkStatus();
 }
 
@@ -205,9 +205,7 @@ bool RawNode::ApplyUnstableEntries() const {
 bool RawNode::HasReady() const {
   Raft& r = *raft_;
   if (!(r.soft_state() == prev_soft_state_)) return true;
-  if (r.term_or_vote_changed() || r.raft_log().committed() != prev_commit_) {
-    return true;
-  }
+  if (r.hard_state_changes().any()) return true;
   const RaftLog& log = r.raft_log();
   if (log.HasNextUnstableSnapshot() || r.HasOutput()) return true;
   return log.HasNextUnstableEnts() ||
@@ -364,16 +362,13 @@ Ready RawNode::GetReady() {
     rd.soft_state = ss;
     prev_soft_state_ = ss;
   }
-  const bool term_or_vote_changed = r.TakeTermOrVoteChanged();
-  if (term_or_vote_changed || log.committed() != prev_commit_) {
-    rd.hard_state = r.hard_state();
-    prev_commit_ = log.committed();
-  }
+  const Raft::HardStateChanges changes = r.TakeHardStateChanges();
+  if (changes.any()) rd.hard_state = r.hard_state();
   if (const raftpb::Snapshot* snap = log.NextUnstableSnapshot()) {
     rd.snapshot = *snap;
   }
   r.TakeReadStates(&rd.read_states);
-  rd.must_sync = !rd.entries.empty() || term_or_vote_changed;
+  rd.must_sync = !rd.entries.empty() || changes.term_or_vote;
 
   // Handing out the Ready empties the message queues.
   std::vector<Message> after_append;
