@@ -135,14 +135,13 @@ class MemoryStorage : public Storage {
       return absl::MakeConstSpan((*tail_)[j / kChunk]).subspan(j % kChunk, max);
     }
 
-    // Empties the log but for `first`.
-    void Reset(Entry first);
+    void Clear();
     // Appends [first, last) (random-access iterators).
     template <typename It>
     void Append(It first, It last);
-    // Keeps the first n entries (n >= 1).
+    // Keeps the first n entries.
     void Truncate(size_t n);
-    // Drops the first n entries (n < size()).
+    // Drops the first n entries.
     void DropFront(size_t n);
 
    private:
@@ -152,9 +151,11 @@ class MemoryStorage : public Storage {
     std::unique_ptr<std::vector<std::vector<Entry>>> tail_;
   };
 
-  // ents_[0] is a dummy entry holding the index and term of the last
-  // compacted entry (the snapshot's); the real entries follow.
-  Log ents_;  // guarded by mu_
+  // The index and term of the last compacted entry (at first the
+  // snapshot's): ents_[k] has index compacted_index_ + 1 + k.
+  uint64_t compacted_index_ = 0;  // guarded by mu_
+  uint64_t compacted_term_ = 0;   // guarded by mu_
+  Log ents_;                      // guarded by mu_
 };
 
 }  // namespace craft

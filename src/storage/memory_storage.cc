@@ -13,10 +13,9 @@
 
 namespace craft {
 
-void MemoryStorage::Log::Reset(Entry first) {
+void MemoryStorage::Log::Clear() {
   head_.clear();
   tail_.reset();
-  head_.push_back(std::move(first));
 }
 
 template <typename It>
@@ -49,6 +48,10 @@ void MemoryStorage::Log::Truncate(size_t n) {
 }
 
 void MemoryStorage::Log::DropFront(size_t n) {
+  if (n >= size()) {
+    Clear();
+    return;
+  }
   while (n >= head_.size()) {
     n -= head_.size();
     head_ = std::move(tail_->front());
@@ -58,7 +61,7 @@ void MemoryStorage::Log::DropFront(size_t n) {
   head_.erase(head_.begin(), head_.begin() + static_cast<std::ptrdiff_t>(n));
 }
 
-MemoryStorage::MemoryStorage() { ents_.Reset(MakeEntry(0, 0)); }
+MemoryStorage::MemoryStorage() = default;
 
 absl::StatusOr<InitialState> MemoryStorage::InitialState() const {
   std::lock_guard<Lock> lock(mu_);
@@ -78,18 +81,17 @@ absl::StatusOr<raftpb::Snapshot> MemoryStorage::SnapshotLocked() const {
 }
 
 uint64_t MemoryStorage::FirstIndexLocked() const {
-  return ents_[0].index() + 1;
+  return compacted_index_ + 1;
 }
 
 uint64_t MemoryStorage::LastIndexLocked() const {
-  return ents_[0].index() + ents_.size() - 1;
+  return compacted_index_ + ents_.size();
 }
 
 absl::Status MemoryStorage::Entries(uint64_t lo, uint64_t hi, uint64_t max_size,
                                     std::vector<Entry>* out) const {
   std::lock_guard<Lock> lock(mu_);
-  const uint64_t offset = ents_[0].index();
-  if (lo <= offset) return CompactedError();
+  if (lo <= compacted_index_) return CompactedError();
   if (lo > hi) {
     return absl::InvalidArgumentError(
         absl::StrFormat("invalid entry range [%d, %d)", lo, hi));
@@ -98,8 +100,8 @@ absl::Status MemoryStorage::Entries(uint64_t lo, uint64_t hi, uint64_t max_size,
   if (lo == hi) return absl::OkStatus();  // (also past the last chunk)
   // The entries that fit in max_size (at least one), a contiguous run at a
   // time: counted first, so that `out` grows once.
-  const size_t begin = lo - offset;
-  const size_t end = hi - offset;
+  const size_t begin = lo - FirstIndexLocked();
+  const size_t end = hi - FirstIndexLocked();
   if (absl::Span<const Entry> all = ents_.Run(begin, end - begin);
       all.size() == end - begin) {  // within one chunk: the common case
     out->insert(out->end(), all.begin(),
@@ -128,10 +130,10 @@ absl::Status MemoryStorage::Entries(uint64_t lo, uint64_t hi, uint64_t max_size,
 
 absl::StatusOr<uint64_t> MemoryStorage::Term(uint64_t i) const {
   std::lock_guard<Lock> lock(mu_);
-  const uint64_t offset = ents_[0].index();
-  if (i < offset) return CompactedError();
-  if (i - offset >= ents_.size()) return EntryUnavailableError();
-  return ents_[i - offset].term();
+  if (i < compacted_index_) return CompactedError();
+  if (i == compacted_index_) return compacted_term_;
+  if (i > LastIndexLocked()) return EntryUnavailableError();
+  return ents_[i - FirstIndexLocked()].term();
 }
 
 absl::StatusOr<uint64_t> MemoryStorage::LastIndex() const {
@@ -164,8 +166,9 @@ absl::Status MemoryStorage::ApplySnapshot(raftpb::Snapshot snapshot) {
   if (!snapshot.SerializeToString(&encoded)) {
     return absl::InvalidArgumentError("ApplySnapshot: cannot encode snapshot");
   }
-  ents_.Reset(
-      MakeEntry(snapshot.metadata().index(), snapshot.metadata().term()));
+  ents_.Clear();
+  compacted_index_ = snapshot.metadata().index();
+  compacted_term_ = snapshot.metadata().term();
   snapshot_index_ = snapshot.metadata().index();
   snapshot_ = std::move(encoded);
   return absl::OkStatus();
@@ -176,7 +179,7 @@ absl::StatusOr<raftpb::Snapshot> MemoryStorage::CreateSnapshot(
   std::lock_guard<Lock> lock(mu_);
   if (i <= snapshot_index_) return SnapshotOutOfDateError();
   // Compact may have cut the log past the last snapshot.
-  if (i < ents_[0].index()) return CompactedError();
+  if (i < compacted_index_) return CompactedError();
   if (i > LastIndexLocked()) {
     return absl::InvalidArgumentError(absl::StrFormat(
         "snapshot %d is out of bound lastindex(%d)", i, LastIndexLocked()));
@@ -185,7 +188,8 @@ absl::StatusOr<raftpb::Snapshot> MemoryStorage::CreateSnapshot(
   if (!snap.ok()) return snap.status();
   raftpb::SnapshotMetadata* md = snap->mutable_metadata();
   md->set_index(i);
-  md->set_term(ents_[i - ents_[0].index()].term());
+  md->set_term(i == compacted_index_ ? compacted_term_
+                                     : ents_[i - FirstIndexLocked()].term());
   if (conf_state != nullptr) *md->mutable_conf_state() = *conf_state;
   snap->set_data(std::move(data));
   std::string encoded;
@@ -199,17 +203,16 @@ absl::StatusOr<raftpb::Snapshot> MemoryStorage::CreateSnapshot(
 
 absl::Status MemoryStorage::Compact(uint64_t compact_index) {
   std::lock_guard<Lock> lock(mu_);
-  const uint64_t offset = ents_[0].index();
-  if (compact_index <= offset) return CompactedError();
+  if (compact_index <= compacted_index_) return CompactedError();
   if (compact_index > LastIndexLocked()) {
     return absl::InvalidArgumentError(
         absl::StrFormat("compact %d is out of bound lastindex(%d)",
                         compact_index, LastIndexLocked()));
   }
-  const size_t i = compact_index - offset;
-  ents_.DropFront(i);
-  // The entry at compact_index stays as the dummy: its index and term only.
-  ents_[0] = MakeEntry(ents_[0].index(), ents_[0].term());
+  const size_t n = compact_index - compacted_index_;
+  compacted_term_ = ents_[n - 1].term();
+  compacted_index_ = compact_index;
+  ents_.DropFront(n);
   return absl::OkStatus();
 }
 
@@ -236,7 +239,7 @@ absl::Status MemoryStorage::AppendLocked(Ents&& entries) {
   // Skip the compacted prefix, then drop the suffix the new entries replace.
   const size_t skip = first > new_first ? first - new_first : 0;
   const uint64_t start = new_first + skip;
-  ents_.Truncate(start - ents_[0].index());
+  ents_.Truncate(start - first);
   auto from = entries.begin() + skip;
   if constexpr (std::is_rvalue_reference_v<Ents&&>) {
     ents_.Append(std::make_move_iterator(from),
