@@ -103,10 +103,10 @@ class MemoryStorage : public Storage {
   mutable Lock mu_;
   HardState hard_state_;  // guarded by mu_
   // The latest snapshot in wire form, decoded by the rare callers that need
-  // it: a data-less snapshot of a small cluster (the bootstrap one) fits in
-  // the string's inline buffer, so an idle group holds no protobuf objects.
-  uint64_t snapshot_index_ = 0;  // guarded by mu_
-  std::string snapshot_;         // guarded by mu_
+  // it (its index too: the out-of-date checks decode the metadata alone): a
+  // data-less snapshot of a small cluster (the bootstrap one) fits in the
+  // string's inline buffer, so an idle group holds no protobuf objects.
+  std::string snapshot_;  // guarded by mu_
   // The retained log in chunks of at most kChunk entries, so that appending
   // never moves the entries already held (one vector would relocate the
   // whole log each time it grows) and compacting drops whole chunks. A short

@@ -10,8 +10,41 @@
 
 #include "absl/strings/str_format.h"
 #include "craft/errors.h"
+#include "google/protobuf/io/coded_stream.h"
 
 namespace craft {
+namespace {
+
+// The metadata of a snapshot this class encoded, decoded without the data
+// before it, which may be large: raftpb.Snapshot holds the data in field 1
+// and the metadata in field 2, both length-delimited.
+absl::StatusOr<raftpb::SnapshotMetadata> DecodeSnapshotMetadata(
+    const std::string& encoded) {
+  constexpr uint32_t kData = (1 << 3) | 2;
+  constexpr uint32_t kMetadata = (2 << 3) | 2;
+  google::protobuf::io::CodedInputStream in(
+      reinterpret_cast<const uint8_t*>(encoded.data()),
+      static_cast<int>(encoded.size()));
+  raftpb::SnapshotMetadata md;
+  while (const uint32_t tag = in.ReadTag()) {
+    uint32_t length = 0;
+    bool ok = (tag == kData || tag == kMetadata) && in.ReadVarint32(&length);
+    if (ok && tag == kData) {
+      ok = in.Skip(static_cast<int>(length));
+    } else if (ok) {
+      const auto limit = in.PushLimit(static_cast<int>(length));
+      ok = md.MergePartialFromCodedStream(&in) && in.ConsumedEntireMessage();
+      in.PopLimit(limit);
+    }
+    // The string was encoded by this class, so only a bug can fail this.
+    if (!ok) {
+      return absl::InternalError("MemoryStorage: cannot decode its snapshot");
+    }
+  }
+  return md;
+}
+
+}  // namespace
 
 void MemoryStorage::Log::Clear() {
   head_.clear();
@@ -159,7 +192,10 @@ absl::Status MemoryStorage::SetHardState(const HardState& hs) {
 
 absl::Status MemoryStorage::ApplySnapshot(raftpb::Snapshot snapshot) {
   std::lock_guard<Lock> lock(mu_);
-  if (snapshot_index_ >= snapshot.metadata().index()) {
+  absl::StatusOr<raftpb::SnapshotMetadata> current =
+      DecodeSnapshotMetadata(snapshot_);
+  if (!current.ok()) return current.status();
+  if (current->index() >= snapshot.metadata().index()) {
     return SnapshotOutOfDateError();
   }
   std::string encoded;
@@ -169,7 +205,6 @@ absl::Status MemoryStorage::ApplySnapshot(raftpb::Snapshot snapshot) {
   ents_.Clear();
   compacted_index_ = snapshot.metadata().index();
   compacted_term_ = snapshot.metadata().term();
-  snapshot_index_ = snapshot.metadata().index();
   snapshot_ = std::move(encoded);
   return absl::OkStatus();
 }
@@ -177,26 +212,30 @@ absl::Status MemoryStorage::ApplySnapshot(raftpb::Snapshot snapshot) {
 absl::StatusOr<raftpb::Snapshot> MemoryStorage::CreateSnapshot(
     uint64_t i, const raftpb::ConfState* conf_state, std::string data) {
   std::lock_guard<Lock> lock(mu_);
-  if (i <= snapshot_index_) return SnapshotOutOfDateError();
+  absl::StatusOr<raftpb::SnapshotMetadata> current =
+      DecodeSnapshotMetadata(snapshot_);
+  if (!current.ok()) return current.status();
+  if (i <= current->index()) return SnapshotOutOfDateError();
   // Compact may have cut the log past the last snapshot.
   if (i < compacted_index_) return CompactedError();
   if (i > LastIndexLocked()) {
     return absl::InvalidArgumentError(absl::StrFormat(
         "snapshot %d is out of bound lastindex(%d)", i, LastIndexLocked()));
   }
-  absl::StatusOr<raftpb::Snapshot> snap = SnapshotLocked();
-  if (!snap.ok()) return snap.status();
-  raftpb::SnapshotMetadata* md = snap->mutable_metadata();
+  // The new snapshot keeps the old one's configuration unless given one;
+  // the old data, never decoded, is replaced.
+  raftpb::Snapshot snap;
+  raftpb::SnapshotMetadata* md = snap.mutable_metadata();
+  *md = *std::move(current);
   md->set_index(i);
   md->set_term(i == compacted_index_ ? compacted_term_
                                      : ents_[i - FirstIndexLocked()].term());
   if (conf_state != nullptr) *md->mutable_conf_state() = *conf_state;
-  snap->set_data(std::move(data));
+  snap.set_data(std::move(data));
   std::string encoded;
-  if (!snap->SerializeToString(&encoded)) {
+  if (!snap.SerializeToString(&encoded)) {
     return absl::InvalidArgumentError("CreateSnapshot: cannot encode snapshot");
   }
-  snapshot_index_ = i;
   snapshot_ = std::move(encoded);
   return snap;
 }

@@ -183,6 +183,30 @@ TEST(MemoryStorageTest, ApplySnapshot) {
   EXPECT_EQ(*s.FirstIndex(), 11u);
 }
 
+TEST(MemoryStorageTest, SnapshotChecksReadPastLargeData) {
+  // The out-of-date checks decode the stored snapshot's metadata alone,
+  // skipping its data: here long enough for a multi-byte length.
+  MemoryStorage s;
+  raftpb::Snapshot snap;
+  snap.mutable_metadata()->set_index(10);
+  snap.mutable_metadata()->set_term(2);
+  snap.mutable_metadata()->mutable_conf_state()->add_voters(7);
+  snap.set_data(std::string(100000, 'd'));
+  ASSERT_TRUE(s.ApplySnapshot(snap).ok());
+  snap.mutable_metadata()->set_index(9);
+  EXPECT_TRUE(IsSnapshotOutOfDate(s.ApplySnapshot(snap)));
+  EXPECT_TRUE(IsSnapshotOutOfDate(s.CreateSnapshot(10, nullptr, "").status()));
+
+  ASSERT_TRUE(s.Append(Entries({{11, 2}, {12, 3}})).ok());
+  absl::StatusOr<raftpb::Snapshot> created = s.CreateSnapshot(12, nullptr, "x");
+  ASSERT_TRUE(created.ok()) << created.status();
+  EXPECT_EQ(created->metadata().index(), 12u);
+  EXPECT_EQ(created->metadata().term(), 3u);
+  EXPECT_THAT(created->metadata().conf_state().voters(), ElementsAre(7));
+  EXPECT_EQ(s.Snapshot()->data(), "x");
+  EXPECT_TRUE(IsSnapshotOutOfDate(s.CreateSnapshot(11, nullptr, "").status()));
+}
+
 TEST(MemoryStorageTest, Append) {
   struct Case {
     std::vector<Entry> append;
