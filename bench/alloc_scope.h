@@ -1,6 +1,6 @@
 // AllocCounter reports a benchmark's heap allocations per iteration as the
 // counter allocs_per_op (the benchmark binary counts them with the replaced
-// operator new of workload/alloc_counter.cc).
+// operator new of src/testing/alloc_counter.cc).
 
 #ifndef CRAFT_BENCH_ALLOC_SCOPE_H_
 #define CRAFT_BENCH_ALLOC_SCOPE_H_
@@ -8,7 +8,7 @@
 #include <cstdint>
 
 #include "benchmark/benchmark.h"
-#include "workload/alloc_counter.h"
+#include "testing/alloc_counter.h"
 
 namespace craft::bench {
 
@@ -16,10 +16,10 @@ namespace craft::bench {
 class AllocCounter {
  public:
   explicit AllocCounter(benchmark::State& state)
-      : state_(state), start_(workload::AllocStats::Now().allocs) {}
+      : state_(state), start_(testing::AllocStats::Now().allocs) {}
   ~AllocCounter() {
     state_.counters["allocs_per_op"] = benchmark::Counter(
-        static_cast<double>(workload::AllocStats::Now().allocs - start_),
+        static_cast<double>(testing::AllocStats::Now().allocs - start_),
         benchmark::Counter::kAvgIterations);
   }
 

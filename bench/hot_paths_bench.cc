@@ -1,6 +1,6 @@
 // The hot pieces of the core, one at a time, each reporting its heap
 // allocations per operation (allocs_per_op, counted by the replaced global
-// operator new of workload/alloc_counter.cc, linked into this binary): the
+// operator new of src/testing/alloc_counter.cc, linked into this binary): the
 // ordinary paths should show 0.
 
 #include <cstdint>

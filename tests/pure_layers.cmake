@@ -35,10 +35,11 @@ craft_add_test(craft_pure_layers_test SOURCES
   datadriven/suites_test.cc)
 target_link_libraries(craft_pure_layers_test PRIVATE craft_datadriven_suites)
 
-# Replaces the global allocation functions to count allocations: a binary
-# of its own.
+# Counts allocations (craft_alloc_counter replaces the global allocation
+# functions): a binary of its own.
 craft_add_test(craft_committed_alloc_test SOURCES
   quorum/committed_alloc_test.cc)
+target_link_libraries(craft_committed_alloc_test PRIVATE craft_alloc_counter)
 
 # The CLI over the project's own files and over etcd-io/raft's (kept in
 # ../shared/conformance; skipped when absent, required under CI).

@@ -12,13 +12,16 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "alloc_counter.h"
 #include "craft/logger.h"
 #include "craft/memory_storage.h"
 #include "craft/raw_node.h"
+#include "craft/testing/follower_answers.h"
+#include "testing/alloc_counter.h"
 
 namespace craft::workload {
 namespace {
+
+using testing::AllocStats;
 
 constexpr size_t kPayloadSize = 128;
 
@@ -289,22 +292,7 @@ absl::Status ElectGroup(Member& g) {
   while (n.HasReady()) {
     Ready rd = n.GetReady();
     if (absl::Status s = Persist(*g.storage, rd); !s.ok()) return s;
-    std::vector<Message> answers;
-    for (const Message& m : rd.messages) {
-      Message a;
-      a.set_from(m.to());
-      a.set_to(m.from());
-      a.set_term(m.term());
-      if (m.type() == raftpb::MsgVote) {
-        a.set_type(raftpb::MsgVoteResp);
-      } else if (m.type() == raftpb::MsgApp) {
-        a.set_type(raftpb::MsgAppResp);
-        a.set_index(m.index() + m.entries_size());
-      } else {
-        continue;
-      }
-      answers.push_back(std::move(a));
-    }
+    std::vector<Message> answers = testing::AnswerAsFollowers(rd.messages);
     n.Advance();
     for (Message& a : answers) {
       if (absl::Status s = n.Step(std::move(a)); !s.ok()) return s;

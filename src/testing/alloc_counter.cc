@@ -1,11 +1,11 @@
-// Replaces the global operator new and delete of the craft-workload binary
+// Replaces the global operator new and delete of the binary that links it
 // with versions that count calls and bytes (see alloc_counter.h).
 //
 // Every block carries a small header with its requested size, so that the
 // live byte count is exact whichever form of delete frees it. Aligned
 // allocations put the header just before the aligned block.
 
-#include "alloc_counter.h"
+#include "testing/alloc_counter.h"
 
 #include <atomic>
 #include <cstddef>
@@ -13,7 +13,7 @@
 #include <cstdlib>
 #include <new>
 
-namespace craft::workload {
+namespace craft::testing {
 namespace {
 
 std::atomic<uint64_t> g_allocs{0};
@@ -68,9 +68,9 @@ AllocStats AllocStats::Now() {
                     g_live_bytes.load(std::memory_order_relaxed)};
 }
 
-}  // namespace craft::workload
+}  // namespace craft::testing
 
-using craft::workload::AllocateOrThrow;
+using craft::testing::AllocateOrThrow;
 
 void* operator new(size_t n) { return AllocateOrThrow(n, 0); }
 void* operator new[](size_t n) { return AllocateOrThrow(n, 0); }
@@ -81,32 +81,30 @@ void* operator new[](size_t n, std::align_val_t a) {
   return AllocateOrThrow(n, static_cast<size_t>(a));
 }
 void* operator new(size_t n, const std::nothrow_t&) noexcept {
-  return craft::workload::Allocate(n, 0);
+  return craft::testing::Allocate(n, 0);
 }
 void* operator new[](size_t n, const std::nothrow_t&) noexcept {
-  return craft::workload::Allocate(n, 0);
+  return craft::testing::Allocate(n, 0);
 }
-void operator delete(void* p) noexcept { craft::workload::Free(p, 0); }
-void operator delete[](void* p) noexcept { craft::workload::Free(p, 0); }
-void operator delete(void* p, size_t) noexcept { craft::workload::Free(p, 0); }
-void operator delete[](void* p, size_t) noexcept {
-  craft::workload::Free(p, 0);
-}
+void operator delete(void* p) noexcept { craft::testing::Free(p, 0); }
+void operator delete[](void* p) noexcept { craft::testing::Free(p, 0); }
+void operator delete(void* p, size_t) noexcept { craft::testing::Free(p, 0); }
+void operator delete[](void* p, size_t) noexcept { craft::testing::Free(p, 0); }
 void operator delete(void* p, std::align_val_t a) noexcept {
-  craft::workload::Free(p, static_cast<size_t>(a));
+  craft::testing::Free(p, static_cast<size_t>(a));
 }
 void operator delete[](void* p, std::align_val_t a) noexcept {
-  craft::workload::Free(p, static_cast<size_t>(a));
+  craft::testing::Free(p, static_cast<size_t>(a));
 }
 void operator delete(void* p, size_t, std::align_val_t a) noexcept {
-  craft::workload::Free(p, static_cast<size_t>(a));
+  craft::testing::Free(p, static_cast<size_t>(a));
 }
 void operator delete[](void* p, size_t, std::align_val_t a) noexcept {
-  craft::workload::Free(p, static_cast<size_t>(a));
+  craft::testing::Free(p, static_cast<size_t>(a));
 }
 void operator delete(void* p, const std::nothrow_t&) noexcept {
-  craft::workload::Free(p, 0);
+  craft::testing::Free(p, 0);
 }
 void operator delete[](void* p, const std::nothrow_t&) noexcept {
-  craft::workload::Free(p, 0);
+  craft::testing::Free(p, 0);
 }
