@@ -17,6 +17,11 @@ craft_add_test(craft_raft_test SOURCES
   raft/peer_input_test.cc)
 target_link_libraries(craft_raft_test PRIVATE craft_cluster Threads::Threads)
 
+# Counts allocations (craft_alloc_counter replaces the global allocation
+# functions): a binary of its own.
+craft_add_test(craft_idle_tick_alloc_test SOURCES raft/idle_tick_alloc_test.cc)
+target_link_libraries(craft_idle_tick_alloc_test PRIVATE craft_alloc_counter)
+
 # The thread-safe Node.
 craft_add_test(craft_node_test SOURCES node/node_test.cc)
 target_link_libraries(craft_node_test PRIVATE Threads::Threads absl::time)

@@ -10,7 +10,7 @@
 
 namespace craft {
 
-enum class StateType {
+enum class StateType : uint8_t {
   kFollower = 0,
   kCandidate = 1,
   kLeader = 2,

@@ -22,6 +22,7 @@ using tracker::Progress;
 
 absl::StatusOr<raftpb::ConfState> Raft::ApplyConfChange(
     const raftpb::ConfChangeV2& cc) {
+  FlushHeartbeats();
   if (absl::Status s = confchange::Validate(cc); !s.ok()) return s;
   confchange::Changer changer(trk_, log_.LastIndex());
   absl::StatusOr<confchange::ChangeResult> result;
@@ -72,6 +73,7 @@ raftpb::ConfState Raft::SwitchToConfig(tracker::TrackerConfig cfg,
 }
 
 absl::Status Raft::Bootstrap(absl::Span<const raftpb::ConfChange> peers) {
+  FlushHeartbeats();
   if (peers.empty()) {
     return absl::InvalidArgumentError(
         "must provide at least one peer to Bootstrap");

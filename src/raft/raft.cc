@@ -245,6 +245,7 @@ void Raft::LoadState(const HardState& hs) {
 // Sending
 
 void Raft::Send(Message&& m) {
+  FlushHeartbeats();  // sent first, as they were due first
   if (m.from() == kNone) m.set_from(id_);
   const raftpb::MessageType t = m.type();
   if (t == raftpb::MsgVote || t == raftpb::MsgVoteResp ||
@@ -286,6 +287,7 @@ void Raft::Send(Message&& m) {
 
 void Raft::TakeMessages(std::vector<Message>* msgs,
                         std::vector<Message>* after_append) {
+  FlushHeartbeats();
   const size_t split = after_append_start_;
   after_append_start_ = 0;
   if (split == msgs_.size()) {
@@ -410,6 +412,7 @@ void Raft::BcastAppend() {
 }
 
 void Raft::FlushAppends() {
+  FlushHeartbeats();
   if (!appends_pending_) return;
   appends_pending_ = false;
   // A node that stopped leading since has nothing to send: its successor
@@ -437,8 +440,25 @@ void Raft::BcastHeartbeat() {
   }
   std::optional<uint64_t> seq =
       rare_ != nullptr ? rare_->read_only.LastPendingSeq() : std::nullopt;
-  BcastHeartbeatWithCtx(seq ? Payload(ReadOnly::EncodeContext(*seq))
-                            : Payload());
+  if (seq) {
+    BcastHeartbeatWithCtx(Payload(ReadOnly::EncodeContext(*seq)));
+    return;
+  }
+  // The common round, with no read to confirm, is built later (see
+  // heartbeats_pending_); what it tells each follower is recorded now.
+  // (A leader alone in its configuration has no one to send to: no round.)
+  FlushHeartbeats();
+  trk_.Visit([&](uint64_t id, Progress& pr) {
+    if (id == id_) return;
+    pr.SentCommit(std::min(pr.match(), log_.committed()));
+    heartbeats_pending_ = true;
+  });
+}
+
+void Raft::FlushHeartbeats() {
+  if (!heartbeats_pending_) return;
+  heartbeats_pending_ = false;
+  BcastHeartbeatWithCtx(Payload());
 }
 
 void Raft::BcastReadHeartbeat(uint64_t seq) {
@@ -495,6 +515,7 @@ void Raft::AppliedTo(uint64_t index, uint64_t size) {
 }
 
 void Raft::Applied(uint64_t index, uint64_t size, uint64_t payload_size) {
+  FlushHeartbeats();
   AppliedTo(index, size);
   ReduceUncommittedSize(payload_size);
 }
@@ -506,6 +527,7 @@ void Raft::AppliedSnapshot(EntryId snap) {
 
 void Raft::StorageAppended(uint64_t term, EntryId last,
                            std::optional<EntryId> snap) {
+  FlushHeartbeats();
   if (term != 0 && term < term_) {
     if (last.index != 0) {
       // Entries written under an older term may since have been replaced
@@ -683,6 +705,8 @@ bool Raft::Promotable() const {
 // Step
 
 absl::Status Raft::Step(Message&& m) {
+  // Everything below may change what a due heartbeat round would say.
+  FlushHeartbeats();
   if (absl::Status s = ValidateMessage(m); !s.ok()) {
     CRAFT_WARNINGF(log_.logger(), "%x rejected a message: %s", id_,
                    s.message());
@@ -832,6 +856,7 @@ absl::Status Raft::Step(Message&& m) {
 // Ticks
 
 void Raft::Tick() {
+  FlushHeartbeats();
   if (state_ == StateType::kLeader) {
     TickHeartbeat();
   } else {

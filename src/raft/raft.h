@@ -132,7 +132,7 @@ class Raft {
   // *out, which must be empty: the queue keeps *out's buffer (and its
   // capacity) for what comes next.
   bool HasOutput() const {
-    return appends_pending_ || !msgs_.empty() ||
+    return appends_pending_ || heartbeats_pending_ || !msgs_.empty() ||
            (rare_ != nullptr && !rare_->states.empty());
   }
   // Sends the appends batched since the last Ready (Config::batch_appends):
@@ -157,6 +157,8 @@ class Raft {
 
   // Sending.
   void Send(Message&& m);
+  // Sends the heartbeat round that is due, if any (see heartbeats_pending_).
+  void FlushHeartbeats();
   void SendAppend(uint64_t to) { MaybeSendAppend(to, /*send_if_empty=*/true); }
   bool MaybeSendAppend(uint64_t to, bool send_if_empty);
   // The same for a progress the caller already looked up.
@@ -333,6 +335,11 @@ class Raft {
   // promise for its first election timeout.
   bool lease_guard_on_start_ = false;
   bool appends_pending_ = false;
+  // A heartbeat round without context is due: its messages are built when
+  // they are taken (or before anything else is sent, or anything changes
+  // what they would say), so that an idle leader's tick allocates nothing.
+  // Until then they are exactly the messages the tick would have sent.
+  bool heartbeats_pending_ = false;
   // Whether term_ or vote_ changed since RawNode last handed out the hard
   // state (see HardStateChanges).
   bool term_or_vote_changed_ = false;
