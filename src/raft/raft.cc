@@ -391,9 +391,7 @@ bool Raft::MaybeSendSnapshot(uint64_t to, Progress& pr) {
 
 void Raft::SendHeartbeat(uint64_t to, const Payload& ctx) {
   Progress* pr = trk_.GetProgress(to);
-  // The follower may not hold every committed entry: never tell it to
-  // commit past what it is known to have.
-  const uint64_t commit = std::min(pr->match(), log_.committed());
+  const uint64_t commit = HeartbeatCommit(*pr);
   Message m = NewMessage(raftpb::MsgHeartbeat, to);
   m.set_commit(commit);
   if (!ctx.empty()) m.set_context(ctx);
@@ -450,7 +448,7 @@ void Raft::BcastHeartbeat() {
   FlushHeartbeats();
   trk_.Visit([&](uint64_t id, Progress& pr) {
     if (id == id_) return;
-    pr.SentCommit(std::min(pr.match(), log_.committed()));
+    pr.SentCommit(HeartbeatCommit(pr));
     heartbeats_pending_ = true;
   });
 }

@@ -13,6 +13,7 @@
 #ifndef CRAFT_RAFT_RAFT_H_
 #define CRAFT_RAFT_RAFT_H_
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -159,6 +160,11 @@ class Raft {
   void Send(Message&& m);
   // Sends the heartbeat round that is due, if any (see heartbeats_pending_).
   void FlushHeartbeats();
+  // The commit index a heartbeat tells `pr`'s follower: the follower may not
+  // hold every committed entry, so never past what it is known to have.
+  uint64_t HeartbeatCommit(const tracker::Progress& pr) const {
+    return std::min(pr.match(), log_.committed());
+  }
   void SendAppend(uint64_t to) { MaybeSendAppend(to, /*send_if_empty=*/true); }
   bool MaybeSendAppend(uint64_t to, bool send_if_empty);
   // The same for a progress the caller already looked up.

@@ -97,31 +97,45 @@ TEST(IdleTickAllocTest, TicksAndHeartbeatDrainsDoNotAllocate) {
   EXPECT_EQ(heartbeats, 5u * 64 * 2) << "each tick sends two heartbeats";
 }
 
-TEST(IdleTickAllocTest, DeferredHeartbeatsGoOutAsIfSentAtTheTick) {
-  // The round a tick makes is built later, but what it says and where it
-  // stands among the messages are those of the tick: before the appends of
-  // a proposal that follows, with the commit index of the tick.
-  DropLogger logger;
-  Group g = ElectedGroup(&logger);
-  const uint64_t commit = g.node->GetBasicStatus().hard_state.commit();
-  g.node->Tick();
-  ASSERT_TRUE(g.node->HasReady());
-  ASSERT_TRUE(g.node->Propose("x").ok());
-  Ready rd = g.node->GetReady();
-  std::vector<std::pair<raftpb::MessageType, uint64_t>> got;
+using Sent = std::vector<std::pair<raftpb::MessageType, uint64_t>>;
+
+// The type and recipient of each message of the node's next Ready, after
+// checking that every heartbeat carries `commit`.
+Sent NextReadyMessages(RawNode& node, uint64_t commit) {
+  Ready rd = node.GetReady();
+  Sent sent;
   for (const Message& m : rd.messages) {
-    got.emplace_back(m.type(), m.to());
+    sent.emplace_back(m.type(), m.to());
     if (m.type() == raftpb::MsgHeartbeat) {
       EXPECT_EQ(m.commit(), commit);
     }
   }
-  const std::vector<std::pair<raftpb::MessageType, uint64_t>> want = {
-      {raftpb::MsgHeartbeat, 2},
-      {raftpb::MsgHeartbeat, 3},
-      {raftpb::MsgApp, 2},
-      {raftpb::MsgApp, 3}};
-  EXPECT_EQ(got, want);
-  g.node->Advance(std::move(rd));
+  node.Advance(std::move(rd));
+  return sent;
+}
+
+TEST(IdleTickAllocTest, DeferredHeartbeatsGoOutAsIfSentAtTheTick) {
+  // The round a tick makes is built later, but what it says and where it
+  // stands among the messages are those of the tick, with the commit index
+  // of the tick: before the appends of a proposal that follows it, and
+  // before the appends of a proposal that preceded it, which are batched
+  // until the Ready (Config::batch_appends).
+  const Sent want = {{raftpb::MsgHeartbeat, 2},
+                     {raftpb::MsgHeartbeat, 3},
+                     {raftpb::MsgApp, 2},
+                     {raftpb::MsgApp, 3}};
+  DropLogger logger;
+  Group g = ElectedGroup(&logger);
+  const uint64_t commit = g.node->GetBasicStatus().hard_state.commit();
+
+  g.node->Tick();
+  ASSERT_TRUE(g.node->HasReady());
+  ASSERT_TRUE(g.node->Propose("tick, then propose").ok());
+  EXPECT_EQ(NextReadyMessages(*g.node, commit), want);
+
+  ASSERT_TRUE(g.node->Propose("propose, then tick").ok());
+  g.node->Tick();
+  EXPECT_EQ(NextReadyMessages(*g.node, commit), want);
 }
 
 TEST(IdleTickAllocTest, ALeaderAloneHasNoHeartbeatRound) {
