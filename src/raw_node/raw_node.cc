@@ -109,18 +109,30 @@ absl::Status RawNode::Propose(absl::string_view data) {
   return Propose(Payload(data));
 }
 
+namespace {
+
+// Adds one normal entry holding `data` to the MsgProp `m`. (A Payload
+// taken by value is moved in: a copy of a payload is an atomic increment,
+// and its destruction a decrement.)
+template <typename P>
+void AddProposedEntry(Message& m, P&& data) {
+  Entry* e = m.add_entries();
+  e->set_type(raftpb::EntryNormal);
+  if (!data.empty()) e->set_data(std::forward<P>(data));
+}
+
+}  // namespace
+
 absl::Status RawNode::Propose(Payload data) {
-  return Propose(absl::MakeConstSpan(&data, 1));
+  Message m = NewMessage(raftpb::MsgProp, kNone, raft_->id());
+  AddProposedEntry(m, std::move(data));
+  return raft_->Step(std::move(m));
 }
 
 absl::Status RawNode::Propose(absl::Span<const Payload> data) {
   Message m = NewMessage(raftpb::MsgProp, kNone, raft_->id());
   m.mutable_entries()->reserve(data.size());
-  for (const Payload& p : data) {
-    Entry* e = m.add_entries();
-    e->set_type(raftpb::EntryNormal);
-    if (!p.empty()) e->set_data(p);
-  }
+  for (const Payload& p : data) AddProposedEntry(m, p);
   return raft_->Step(std::move(m));
 }
 
