@@ -21,12 +21,21 @@ namespace {
 using tracker::Progress;
 using tracker::ProgressState;
 
-// splitmix64: a small, well-mixed generator for election timeouts.
-uint64_t NextRandom(uint64_t& state) {
-  uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
+// A small, well-mixed generator for election timeouts: a Weyl sequence
+// through murmur3's 32-bit finalizer. (32 bits of state: a process may hold
+// thousands of groups, and a timeout needs a few bits.)
+uint32_t NextRandom(uint32_t& state) {
+  uint32_t z = (state += 0x9e3779b9U);
+  z = (z ^ (z >> 16)) * 0x85ebca6bU;
+  z = (z ^ (z >> 13)) * 0xc2b2ae35U;
+  return z ^ (z >> 16);
+}
+
+// The generator's first state for a node: the seed mixed with the id, so
+// that nodes seeded alike still draw differently.
+uint32_t RandomState(uint64_t seed, uint64_t id) {
+  const uint64_t x = seed ^ (id * 0x9e3779b97f4a7c15ULL);
+  return static_cast<uint32_t>(x ^ (x >> 32));
 }
 
 // The (term, index) of the snapshot a message carries, if any.
@@ -166,7 +175,7 @@ Raft::Raft(const Config& c, RaftLog log)
       log_(std::move(log)),
       trk_(static_cast<size_t>(c.max_inflight_msgs),
            c.max_inflight_bytes != 0 ? c.max_inflight_bytes : kNoLimit),
-      rng_state_(c.random_seed ^ (c.id * 0x9e3779b97f4a7c15ULL)) {}
+      rng_state_(RandomState(c.random_seed, c.id)) {}
 
 absl::Status Raft::Init(const Config& config) {
   absl::StatusOr<InitialState> st = config.storage->InitialState();
@@ -610,7 +619,7 @@ void Raft::ResetRandomizedElectionTimeout() {
   randomized_election_timeout_ =
       settings_->election_timeout +
       static_cast<int>(NextRandom(rng_state_) %
-                       static_cast<uint64_t>(settings_->election_timeout));
+                       static_cast<uint32_t>(settings_->election_timeout));
 }
 
 void Raft::Reset(uint64_t term) {
