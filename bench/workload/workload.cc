@@ -65,7 +65,10 @@ struct Member {
 
 absl::StatusOr<Member> NewMember(uint64_t id, int voters) {
   Member m;
-  m.storage = std::make_unique<MemoryStorage>();
+  // One thread drives every node and persists its Readys, so the storage
+  // needs no lock (etcd's MemoryStorage always takes its mutex).
+  m.storage =
+      std::make_unique<MemoryStorage>(MemoryStorage::Locking::kSingleThreaded);
   raftpb::Snapshot snap;
   snap.mutable_metadata()->set_index(1);
   snap.mutable_metadata()->set_term(1);

@@ -4,6 +4,7 @@
 #include <limits>
 #include <utility>
 
+#include "absl/base/attributes.h"
 #include "absl/strings/str_format.h"
 #include "craft/confchange/conversions.h"
 #include "craft/errors.h"
@@ -229,7 +230,10 @@ bool RawNode::NeedStorageAppendRespMsg(const Ready& rd) const {
          !IsEmptySnapshot(rd.snapshot);
 }
 
-RawNode::PendingStable RawNode::StableState(const Ready& rd) const {
+// Inlined into both callers: returned through memory from a call, the
+// struct is read back wider than it was written, which stalls the load.
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline RawNode::PendingStable RawNode::StableState(
+    const Ready& rd) const {
   PendingStable s;
   // The term guards against an ABA race: if the term changes before the
   // acknowledgement returns, entries it acknowledges may have been

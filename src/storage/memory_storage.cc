@@ -62,8 +62,11 @@ void MemoryStorage::Log::Append(It first, It last) {
     }
     const auto n = std::min<std::ptrdiff_t>(
         static_cast<std::ptrdiff_t>(kChunk - back.size()), last - first);
-    back.insert(back.end(), first, first + n);
-    first += n;
+    // One at a time: the chunk has room (reserved), and a range insert's
+    // generic path costs more than the copies for the usual one or two.
+    for (const It end = first + n; first != end; ++first) {
+      back.push_back(*first);
+    }
   }
 }
 
@@ -94,7 +97,8 @@ void MemoryStorage::Log::DropFront(size_t n) {
   head_.erase(head_.begin(), head_.begin() + static_cast<std::ptrdiff_t>(n));
 }
 
-MemoryStorage::MemoryStorage() = default;
+MemoryStorage::MemoryStorage(Locking locking)
+    : mu_(locking == Locking::kThreadSafe) {}
 
 absl::StatusOr<InitialState> MemoryStorage::InitialState() const {
   std::lock_guard<Lock> lock(mu_);
@@ -137,8 +141,8 @@ absl::Status MemoryStorage::Entries(uint64_t lo, uint64_t hi, uint64_t max_size,
   const size_t end = hi - FirstIndexLocked();
   if (absl::Span<const Entry> all = ents_.Run(begin, end - begin);
       all.size() == end - begin) {  // within one chunk: the common case
-    out->insert(out->end(), all.begin(),
-                all.begin() + LimitSize(all, max_size));
+    const size_t n = LimitSize(all, max_size);
+    for (size_t i = 0; i < n; ++i) out->push_back(all[i]);
     return absl::OkStatus();
   }
   size_t n = 0;
@@ -278,7 +282,7 @@ absl::Status MemoryStorage::AppendLocked(Ents&& entries) {
   // Skip the compacted prefix, then drop the suffix the new entries replace.
   const size_t skip = first > new_first ? first - new_first : 0;
   const uint64_t start = new_first + skip;
-  ents_.Truncate(start - first);
+  if (start <= last) ents_.Truncate(start - first);
   auto from = entries.begin() + skip;
   if constexpr (std::is_rvalue_reference_v<Ents&&>) {
     ents_.Append(std::make_move_iterator(from),

@@ -31,8 +31,23 @@ void Fill(MemoryStorage& s) {
   ASSERT_TRUE(s.Append(Entries({{4, 4}, {5, 5}})).ok());
 }
 
-TEST(MemoryStorageTest, EmptyStorage) {
-  MemoryStorage s;
+// Every behaviour holds with and without the lock: Locking changes how the
+// storage guards itself, never what it answers.
+class MemoryStorageTest
+    : public ::testing::TestWithParam<MemoryStorage::Locking> {};
+
+INSTANTIATE_TEST_SUITE_P(
+    Locking, MemoryStorageTest,
+    ::testing::Values(MemoryStorage::Locking::kThreadSafe,
+                      MemoryStorage::Locking::kSingleThreaded),
+    [](const ::testing::TestParamInfo<MemoryStorage::Locking>& info) {
+      return info.param == MemoryStorage::Locking::kThreadSafe
+                 ? "ThreadSafe"
+                 : "SingleThreaded";
+    });
+
+TEST_P(MemoryStorageTest, EmptyStorage) {
+  MemoryStorage s(GetParam());
   EXPECT_EQ(*s.FirstIndex(), 1u);
   EXPECT_EQ(*s.LastIndex(), 0u);
   EXPECT_EQ(*s.Term(0), 0u);
@@ -44,8 +59,8 @@ TEST(MemoryStorageTest, EmptyStorage) {
   EXPECT_EQ(st->conf_state.voters_size(), 0);
 }
 
-TEST(MemoryStorageTest, Term) {
-  MemoryStorage s;
+TEST_P(MemoryStorageTest, Term) {
+  MemoryStorage s(GetParam());
   Fill(s);
   EXPECT_TRUE(IsCompacted(s.Term(2).status()));
   EXPECT_EQ(*s.Term(3), 3u);  // the snapshot's boundary term
@@ -54,8 +69,8 @@ TEST(MemoryStorageTest, Term) {
   EXPECT_TRUE(IsEntryUnavailable(s.Term(6).status()));
 }
 
-TEST(MemoryStorageTest, FirstAndLastIndex) {
-  MemoryStorage s;
+TEST_P(MemoryStorageTest, FirstAndLastIndex) {
+  MemoryStorage s(GetParam());
   Fill(s);
   EXPECT_EQ(*s.FirstIndex(), 4u);
   EXPECT_EQ(*s.LastIndex(), 5u);
@@ -65,8 +80,8 @@ TEST(MemoryStorageTest, FirstAndLastIndex) {
   EXPECT_EQ(*s.FirstIndex(), 5u);
 }
 
-TEST(MemoryStorageTest, EntriesRangesAndBudgets) {
-  MemoryStorage s;
+TEST_P(MemoryStorageTest, EntriesRangesAndBudgets) {
+  MemoryStorage s(GetParam());
   Fill(s);
   ASSERT_TRUE(s.Append(Entries({{6, 6}})).ok());
   const uint64_t one = EntrySize(MakeEntry(4, 4));
@@ -90,8 +105,8 @@ TEST(MemoryStorageTest, EntriesRangesAndBudgets) {
 
 // The appending form adds to what the caller's vector holds, and leaves it
 // untouched on error.
-TEST(MemoryStorageTest, EntriesAppendToTheCallersVector) {
-  MemoryStorage s;
+TEST_P(MemoryStorageTest, EntriesAppendToTheCallersVector) {
+  MemoryStorage s(GetParam());
   Fill(s);
   std::vector<Entry> out = Entries({{1, 1}});
   ASSERT_TRUE(s.Entries(4, 6, kNoLimit, &out).ok());
@@ -101,7 +116,7 @@ TEST(MemoryStorageTest, EntriesAppendToTheCallersVector) {
   EXPECT_EQ(out.size(), 3u);
 }
 
-TEST(MemoryStorageTest, Compact) {
+TEST_P(MemoryStorageTest, Compact) {
   struct Case {
     uint64_t index;
     bool compacted;  // CompactedError
@@ -112,7 +127,7 @@ TEST(MemoryStorageTest, Compact) {
                         Case{4, false, false, 5}, Case{5, false, false, 6},
                         Case{6, false, true, 4}}) {
     SCOPED_TRACE(c.index);
-    MemoryStorage s;
+    MemoryStorage s(GetParam());
     Fill(s);
     absl::Status st = s.Compact(c.index);
     EXPECT_EQ(IsCompacted(st), c.compacted);
@@ -124,10 +139,10 @@ TEST(MemoryStorageTest, Compact) {
   }
 }
 
-TEST(MemoryStorageTest, EmptyRangeAtTheEndOfACompactedLog) {
+TEST_P(MemoryStorageTest, EmptyRangeAtTheEndOfACompactedLog) {
   // Compacted to its last index, the log holds no entries: [first, first)
   // is an empty range, not a crash (found by DiskStorage's crash test).
-  MemoryStorage s;
+  MemoryStorage s(GetParam());
   Fill(s);
   ASSERT_TRUE(s.Compact(5).ok());
   ASSERT_EQ(*s.FirstIndex(), 6u);
@@ -137,8 +152,8 @@ TEST(MemoryStorageTest, EmptyRangeAtTheEndOfACompactedLog) {
   EXPECT_TRUE(IsEntryUnavailable(s.Entries(6, 7, UINT64_MAX).status()));
 }
 
-TEST(MemoryStorageTest, CreateSnapshot) {
-  MemoryStorage s;
+TEST_P(MemoryStorageTest, CreateSnapshot) {
+  MemoryStorage s(GetParam());
   Fill(s);
   raftpb::ConfState cs;
   cs.add_voters(1);
@@ -163,8 +178,8 @@ TEST(MemoryStorageTest, CreateSnapshot) {
             absl::StatusCode::kInvalidArgument);
 }
 
-TEST(MemoryStorageTest, ApplySnapshot) {
-  MemoryStorage s;
+TEST_P(MemoryStorageTest, ApplySnapshot) {
+  MemoryStorage s(GetParam());
   Fill(s);
   raftpb::Snapshot snap;
   snap.mutable_metadata()->set_index(10);
@@ -183,10 +198,10 @@ TEST(MemoryStorageTest, ApplySnapshot) {
   EXPECT_EQ(*s.FirstIndex(), 11u);
 }
 
-TEST(MemoryStorageTest, SnapshotChecksReadPastLargeData) {
+TEST_P(MemoryStorageTest, SnapshotChecksReadPastLargeData) {
   // The out-of-date checks decode the stored snapshot's metadata alone,
   // skipping its data: here long enough for a multi-byte length.
-  MemoryStorage s;
+  MemoryStorage s(GetParam());
   raftpb::Snapshot snap;
   snap.mutable_metadata()->set_index(10);
   snap.mutable_metadata()->set_term(2);
@@ -207,7 +222,7 @@ TEST(MemoryStorageTest, SnapshotChecksReadPastLargeData) {
   EXPECT_TRUE(IsSnapshotOutOfDate(s.CreateSnapshot(11, nullptr, "").status()));
 }
 
-TEST(MemoryStorageTest, Append) {
+TEST_P(MemoryStorageTest, Append) {
   struct Case {
     std::vector<Entry> append;
     bool ok;
@@ -236,7 +251,7 @@ TEST(MemoryStorageTest, Append) {
   };
   for (size_t i = 0; i < cases.size(); ++i) {
     SCOPED_TRACE(i);
-    MemoryStorage s;
+    MemoryStorage s(GetParam());
     Fill(s);
     absl::Status st = s.Append(cases[i].append);
     EXPECT_EQ(st.ok(), cases[i].ok) << st;
@@ -247,8 +262,8 @@ TEST(MemoryStorageTest, Append) {
   }
 }
 
-TEST(MemoryStorageTest, AppendMovesPayloads) {
-  MemoryStorage s;
+TEST_P(MemoryStorageTest, AppendMovesPayloads) {
+  MemoryStorage s(GetParam());
   std::vector<Entry> ents = Consecutive(1, 2, 1);
   ents[0].set_data("payload");
   ASSERT_TRUE(s.Append(std::move(ents)).ok());
@@ -258,9 +273,9 @@ TEST(MemoryStorageTest, AppendMovesPayloads) {
 // The log is kept in chunks of MemoryStorage's chunk size (1024 entries):
 // appends, overwrites, compactions and budgeted reads across many chunk
 // boundaries must behave as on one flat vector.
-TEST(MemoryStorageTest, LongLogsBehaveAsAFlatLog) {
+TEST_P(MemoryStorageTest, LongLogsBehaveAsAFlatLog) {
   std::mt19937_64 rng(5);
-  MemoryStorage s;
+  MemoryStorage s(GetParam());
   std::vector<std::pair<uint64_t, uint64_t>> model = {{0, 0}};  // index, term
   uint64_t term = 1;
   for (int step = 0; step < 400; ++step) {
@@ -327,8 +342,8 @@ TEST(MemoryStorageTest, LongLogsBehaveAsAFlatLog) {
   }
 }
 
-TEST(MemoryStorageTest, HardState) {
-  MemoryStorage s;
+TEST_P(MemoryStorageTest, HardState) {
+  MemoryStorage s(GetParam());
   HardState hs;
   hs.set_term(3);
   hs.set_vote(2);
@@ -337,8 +352,10 @@ TEST(MemoryStorageTest, HardState) {
   EXPECT_TRUE(HardStateEqual(s.InitialState()->hard_state, hs));
 }
 
-TEST(MemoryStorageTest, ConcurrentReadersAndWriter) {
-  MemoryStorage s;
+// Only the thread-safe storage may be shared (ThreadSanitizer would report
+// the single-threaded one here).
+TEST(MemoryStorageConcurrencyTest, ConcurrentReadersAndWriter) {
+  MemoryStorage s(MemoryStorage::Locking::kThreadSafe);
   std::atomic<bool> done{false};
   std::thread reader([&] {
     while (!done.load()) {
