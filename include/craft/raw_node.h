@@ -107,7 +107,7 @@ class RawNode {
   // Step processes a message from a peer or, with asynchronous storage
   // writes, a response from a local storage thread. A MsgProp without a
   // sender (from 0) is the application's own proposal of its entries, as
-  // with Propose. StepLocalMsgError for
+  // with Propose; its `to` may be left 0 too. StepLocalMsgError for
   // message types only the node itself may produce; StepPeerNotFoundError
   // for responses from nodes outside the configuration; InvalidArgument for
   // malformed messages; ProposalDropped for a forwarded proposal the leader

@@ -190,9 +190,11 @@ absl::Status RawNode::StepMessage(Message&& m, bool from_network) {
   }
   // A proposal stepped in by the application itself, without a sender, is
   // this node's own (etcd-io/raft accepts it so): a batch of entries
-  // proposed in one message. From the network it stays refused.
+  // proposed in one message, addressed to this node whether or not it
+  // says so. From the network it stays refused.
   if (t == raftpb::MsgProp && m.from() == kNone && !from_network) {
     m.set_from(raft_->id());
+    if (m.to() == kNone) m.set_to(raft_->id());
   }
   // A response from a node outside the configuration is refused, unless it
   // is this node's own: a leader removed from the configuration still

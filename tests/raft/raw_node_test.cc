@@ -129,11 +129,19 @@ TEST(RawNodeTest, ProposalWithoutSenderIsTheNodesOwn) {
   ASSERT_TRUE(c.node(1).Step(m).ok());
   c.Stabilize();
   EXPECT_EQ(c.node(1).GetBasicStatus().hard_state.commit(), last + 2);
+  // Nor need it name its recipient, as etcd's RawNode ignores `to` there.
+  m.set_to(0);
+  ASSERT_TRUE(c.node(1).Step(m).ok());
+  c.Stabilize();
+  EXPECT_EQ(c.node(1).GetBasicStatus().hard_state.commit(), last + 4);
+  // Addressed to another node, it is refused: the caller is confused.
+  m.set_to(2);
+  EXPECT_EQ(c.node(1).Step(m).code(), absl::StatusCode::kInvalidArgument);
   // And Propose takes several payloads at once.
   const Payload p("c");
   ASSERT_TRUE(c.node(1).Propose(std::vector<Payload>{p, p, p}).ok());
   c.Stabilize();
-  EXPECT_EQ(c.node(1).GetBasicStatus().hard_state.commit(), last + 5);
+  EXPECT_EQ(c.node(1).GetBasicStatus().hard_state.commit(), last + 7);
 }
 
 TEST(RawNodeTest, ReadyIsHandedOutOnce) {
