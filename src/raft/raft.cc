@@ -506,17 +506,19 @@ void Raft::AppliedTo(uint64_t index, uint64_t size) {
     // next applied entry tries again.
     Message m = NewMessage(raftpb::MsgProp, kNone);
     *m.add_entries() = MakeEntry(0, 0, raftpb::EntryConfChangeV2);
-    const std::string cfg = trk_.config().String();
     if (absl::Status s = Step(std::move(m)); !s.ok()) {
+      // Proposing changes no configuration (applying does): the one
+      // logged is the one being left.
       CRAFT_DEBUGF(
           log_.logger(),
           "not initiating automatic transition out of joint configuration "
           "%s: %s",
-          cfg, s.message());
+          trk_.config().String(), s.message());
     } else {
       CRAFT_INFOF(
           log_.logger(),
-          "initiating automatic transition out of joint configuration %s", cfg);
+          "initiating automatic transition out of joint configuration %s",
+          trk_.config().String());
     }
   }
 }

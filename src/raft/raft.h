@@ -127,13 +127,12 @@ class Raft {
     randomized_election_timeout_ = ticks;
   }
 
-  // Messages to send now, and messages to send once the unstable state
-  // (entries, term, vote, snapshot) is durable. The latter hold the
-  // responses that vouch for durable state: MsgAppResp, MsgVoteResp,
-  // MsgPreVoteResp, possibly addressed to this node itself.
-  // The output queues. Each Take* hands the queue over by swapping it with
-  // *out, which must be empty: the queue keeps *out's buffer (and its
-  // capacity) for what comes next.
+  // The output: messages to send now, messages to send once the unstable
+  // state (entries, term, vote, snapshot) is durable, and read states. The
+  // second kind are the responses that vouch for durable state: MsgAppResp,
+  // MsgVoteResp, MsgPreVoteResp, possibly addressed to this node itself.
+  // Whether any of it is queued (or about to be: batched appends, a
+  // heartbeat round):
   bool HasOutput() const {
     return appends_pending_ || heartbeats_pending_ || !msgs_.empty() ||
            (rare_ != nullptr && !rare_->states.empty());
