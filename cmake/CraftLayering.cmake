@@ -1,0 +1,97 @@
+# craft_check_layer_includes(): fails the configuration when a layer of
+# src/ includes a header of a layer it does not build on.
+#
+# The per-layer link check (src/CMakeLists.txt) catches a call into a layer
+# above; this catches what the linker cannot see: a wrong-way #include whose
+# use is all inline or templates. It reads the #include "..." lines of each
+# layer's sources and of the headers in its folders (src/<folder>/ and
+# include/craft/<folder>/), and maps each included header to its layer by
+# folder: src/<folder>/..., craft/<folder>/..., and the public headers
+# named after a layer (craft/raw_node.h, craft/node.h, craft/describe.h,
+# craft/memory_storage.h). Base, the shared vocabulary, and headers of no
+# layer (util/, the other public headers, external libraries) may be
+# included anywhere, except the test hooks (testing/, craft/testing/),
+# which the shipped layers may not include at all.
+#
+# Expects CRAFT_LAYERS and, per layer, the target craft_layer_<name> with
+# its SOURCES and CRAFT_LAYER_DEPS.
+
+# Sets `out` to the layer of the included `path`, "<testing>" for the test
+# hooks, or "" for a header of no layer. Reads _craft_folder_<folder>, set
+# by the caller for every folder that holds a layer's sources.
+function(_craft_layer_of_include path out)
+  set(layer "")
+  set(rest "${path}")
+  if(rest MATCHES "^craft/(.*)$")
+    set(rest "${CMAKE_MATCH_1}")
+    if(rest MATCHES "^(raw_node|node|describe)\\.h$")
+      set(layer "${CMAKE_MATCH_1}")
+    elseif(rest STREQUAL "memory_storage.h")
+      set(layer storage)
+    endif()
+  endif()
+  if(layer STREQUAL "" AND rest MATCHES "^([a-z_]+)/")
+    set(folder "${CMAKE_MATCH_1}")
+    if(folder STREQUAL "testing")
+      set(layer "<testing>")
+    elseif(DEFINED _craft_folder_${folder})
+      set(layer "${_craft_folder_${folder}}")
+    endif()
+  endif()
+  set(${out} "${layer}" PARENT_SCOPE)
+endfunction()
+
+function(craft_check_layer_includes)
+  set(src "${PROJECT_SOURCE_DIR}/src")
+  # The layer of each folder, from where its sources are.
+  foreach(layer IN LISTS CRAFT_LAYERS)
+    get_target_property(sources craft_layer_${layer} SOURCES)
+    foreach(s IN LISTS sources)
+      get_filename_component(dir "${s}" DIRECTORY)
+      if(NOT dir STREQUAL "")
+        set(_craft_folder_${dir} ${layer})
+      endif()
+    endforeach()
+  endforeach()
+
+  set(violations "")
+  foreach(layer IN LISTS CRAFT_LAYERS)
+    get_target_property(deps craft_layer_${layer} CRAFT_LAYER_DEPS)
+    if(NOT deps)
+      set(deps "")
+    endif()
+    set(allowed ${layer} base ${deps})
+    get_target_property(sources craft_layer_${layer} SOURCES)
+    set(files "")
+    foreach(s IN LISTS sources)
+      list(APPEND files "${src}/${s}")
+      get_filename_component(dir "${s}" DIRECTORY)
+      if(NOT dir STREQUAL "")
+        file(GLOB headers "${src}/${dir}/*.h"
+          "${PROJECT_SOURCE_DIR}/include/craft/${dir}/*.h")
+        list(APPEND files ${headers})
+      endif()
+    endforeach()
+    list(REMOVE_DUPLICATES files)
+    foreach(f IN LISTS files)
+      file(STRINGS "${f}" includes REGEX "^#include \"[^\"]+\"")
+      foreach(line IN LISTS includes)
+        string(REGEX REPLACE "^#include \"([^\"]+)\".*$" "\\1" path "${line}")
+        _craft_layer_of_include("${path}" to)
+        if(to STREQUAL "")
+          continue()
+        endif()
+        list(FIND allowed "${to}" i)
+        if(i LESS 0)
+          file(RELATIVE_PATH rel "${PROJECT_SOURCE_DIR}" "${f}")
+          string(APPEND violations
+            "\n  ${rel} (layer ${layer}) includes ${path} (layer ${to})")
+        endif()
+      endforeach()
+    endforeach()
+  endforeach()
+  if(NOT violations STREQUAL "")
+    message(FATAL_ERROR "includes against the layering (see "
+      "src/CMakeLists.txt for what each layer builds on):${violations}")
+  endif()
+endfunction()
