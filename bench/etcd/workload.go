@@ -428,12 +428,25 @@ func runIdle(o idleOptions) (idleResult, error) {
 			m.node.Tick()
 		}
 		t1 := now()
+		var heartbeats uint64
 		for _, m := range groups {
 			if m.node.HasReady() {
-				m.node.Advance(m.node.Ready())
+				rd := m.node.Ready()
+				for _, msg := range rd.Messages {
+					if msg.Type == pb.MsgHeartbeat {
+						heartbeats++
+					}
+				}
+				m.node.Advance(rd)
 			}
 		}
 		t2 := now()
+		// With a heartbeat timeout of one tick, every tick is a round to
+		// both followers.
+		if heartbeats != 2*o.groups {
+			return idleResult{}, fmt.Errorf(
+				"a tick of %d groups sent %d heartbeats", o.groups, heartbeats)
+		}
 		tick = append(tick, float64(t1.wall-t0.wall)/gs)
 		drain = append(drain, float64(t2.wall-t1.wall)/gs)
 	}

@@ -343,11 +343,22 @@ absl::StatusOr<IdleResult> RunIdle(const IdleOptions& o) {
     const Clock t0 = Clock::Now();
     for (Member& m : groups) m.node->Tick();
     const Clock t1 = Clock::Now();
+    uint64_t heartbeats = 0;
     for (Member& m : groups) {
       if (!m.node->HasReady()) continue;
-      m.node->Advance(m.node->GetReady());
+      Ready rd = m.node->GetReady();
+      for (const Message& msg : rd.messages) {
+        heartbeats += msg.type() == raftpb::MsgHeartbeat;
+      }
+      m.node->Advance(std::move(rd));
     }
     const Clock t2 = Clock::Now();
+    // With a heartbeat timeout of one tick, every tick is a round to both
+    // followers.
+    if (heartbeats != 2 * o.groups) {
+      return absl::InternalError(absl::StrFormat(
+          "a tick of %d groups sent %d heartbeats", o.groups, heartbeats));
+    }
     tick.push_back(static_cast<double>(t1.wall - t0.wall) / g);
     drain.push_back(static_cast<double>(t2.wall - t1.wall) / g);
   }
