@@ -1,5 +1,8 @@
 #include "craft/tracker/inflights.h"
 
+#include <cstdint>
+#include <limits>
+
 #include "gtest/gtest.h"
 
 namespace craft::tracker {
@@ -149,9 +152,8 @@ TEST(InflightsTest, CopyOfAWrappedWindow) {
   EXPECT_EQ(copy.bytes(), 6u);
 }
 
-// Before anything is in flight there is no buffer, and the limits live in
-// the fields of the empty window: they must survive Reset, copies and the
-// first Add (which moves them into the buffer).
+// Before anything is in flight there are no slots; the limits must survive
+// Reset, copies and the first Add (which allocates slots).
 TEST(InflightsTest, LimitsHoldWithoutABuffer) {
   Inflights in(3, 250);
   auto expect_limits = [](const Inflights& x) {
@@ -185,6 +187,26 @@ TEST(InflightsTest, LimitsHoldWithoutABuffer) {
   EXPECT_EQ(in.bytes(), 0u);
   EXPECT_FALSE(in.Full());
   expect_limits(copy);  // untouched
+}
+
+// Without a byte limit (0, or the largest value, which the tracker passes
+// for "none") a window needs no buffer until the first Add: an idle
+// follower's costs only the object, 16 bytes on a 64-bit machine.
+TEST(InflightsTest, NoByteLimit) {
+  for (uint64_t none : {uint64_t{0}, std::numeric_limits<uint64_t>::max()}) {
+    Inflights in(2, none);
+    EXPECT_EQ(in.max_bytes(), 0u);
+    EXPECT_EQ(in.limit(), 2u);
+    EXPECT_EQ(in.capacity(), 0u);
+    ASSERT_TRUE(in.Add(1, uint64_t{1} << 62));
+    EXPECT_FALSE(in.Full());  // by bytes: there is no byte limit
+    ASSERT_TRUE(in.Add(2, uint64_t{1} << 62));
+    EXPECT_TRUE(in.Full());  // by count
+    EXPECT_EQ(in.bytes(), uint64_t{1} << 63);
+  }
+  if constexpr (sizeof(void*) == 8) {
+    EXPECT_EQ(sizeof(Inflights), 16u);
+  }
 }
 
 }  // namespace

@@ -17,9 +17,9 @@ namespace craft::tracker {
 class Inflights {
  public:
   // `limit` bounds the number of messages (Config::max_inflight_msgs, an
-  // int); `max_bytes` bounds their total payload, 0 meaning no byte limit.
-  Inflights(size_t limit, uint64_t max_bytes)
-      : start_(static_cast<uint32_t>(limit)), bytes_(max_bytes) {}
+  // int); `max_bytes` bounds their total payload, 0 or the largest uint64_t
+  // meaning no byte limit (max_bytes() then says 0).
+  Inflights(size_t limit, uint64_t max_bytes);
 
   // Copies hold their own buffer (the configuration changer works on a copy
   // of the progress map).
@@ -48,7 +48,7 @@ class Inflights {
   // The number of messages in flight.
   size_t count() const { return count_; }
   // Their total payload bytes.
-  uint64_t bytes() const { return buffer_ != nullptr ? bytes_ : 0; }
+  uint64_t bytes() const { return buffer_ != nullptr ? header().bytes : 0; }
 
   // Reset empties the window, keeping the buffer for reuse.
   void Reset();
@@ -58,7 +58,7 @@ class Inflights {
     return buffer_ != nullptr ? header().limit : start_;
   }
   uint64_t max_bytes() const {
-    return buffer_ != nullptr ? header().max_bytes : bytes_;
+    return buffer_ != nullptr ? header().max_bytes : 0;
   }
   // The allocated slots (for tests of the lazy growth).
   size_t capacity() const { return buffer_ != nullptr ? header().capacity : 0; }
@@ -68,35 +68,41 @@ class Inflights {
     uint64_t index;
     uint64_t bytes;
   };
-  // The buffer's first slot: the limits and the slot count.
+  // The buffer's first two slots: the limits, the slot count and the
+  // payload bytes in flight.
   struct Header {
     uint32_t limit;
     uint32_t capacity;
     uint64_t max_bytes;
+    uint64_t bytes;
+    uint64_t unused;
   };
-  static_assert(sizeof(Header) == sizeof(Inflight));
+  static constexpr size_t kHeaderSlots = sizeof(Header) / sizeof(Inflight);
+  static_assert(sizeof(Header) == kHeaderSlots * sizeof(Inflight));
 
   Header header() const {
     Header h;
     std::memcpy(&h, buffer_.get(), sizeof(h));
     return h;
   }
-  Inflight* slots() const { return buffer_.get() + 1; }
+  void set_header(const Header& h) {
+    std::memcpy(buffer_.get(), &h, sizeof(h));
+  }
+  Inflight* slots() const { return buffer_.get() + kHeaderSlots; }
   void Grow();
 
-  // Every Progress holds one of these, so an idle follower's costs 24 bytes
-  // (32-bit counters, the limits in the buffer). Until the first Add there
-  // is no buffer and nothing in flight (count_ == 0), and the two fields a
-  // window needs hold the limits instead: start_ the count limit, bytes_
-  // the byte limit. Once the buffer exists its first slot holds them.
+  // Every Progress holds one of these, so an idle follower's costs 16 bytes:
+  // 32-bit counters, everything else in the buffer. Without a byte limit
+  // there is no buffer until the first Add, and nothing in flight
+  // (count_ == 0): start_ holds the count limit meanwhile. With a byte limit
+  // the buffer, header only, exists from the start.
   //
   // The slot of the oldest message; messages occupy count_ consecutive
   // slots from start_, wrapping at the limit.
   uint32_t start_;
   uint32_t count_ = 0;
-  uint64_t bytes_;  // their payload bytes
-  // 1 + capacity slots: the Header, then the slots, which grow up to the
-  // limit. A slot is in use only inside the window.
+  // kHeaderSlots + capacity slots: the Header, then the slots, which grow
+  // up to the limit. A slot is in use only inside the window.
   std::unique_ptr<Inflight[]> buffer_;
 };
 
