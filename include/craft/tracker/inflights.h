@@ -13,7 +13,8 @@ namespace craft::tracker {
 
 // A ring buffer of (last index, payload bytes) per in-flight message, in
 // increasing index order. The buffer grows on demand, doubling up to the
-// count limit, so idle followers cost no memory.
+// count limit, so that without a byte limit an idle follower costs no
+// buffer.
 class Inflights {
  public:
   // `limit` bounds the number of messages (Config::max_inflight_msgs, an
