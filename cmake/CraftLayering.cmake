@@ -4,14 +4,19 @@
 # The per-layer link check (src/CMakeLists.txt) catches a call into a layer
 # above; this catches what the linker cannot see: a wrong-way #include whose
 # use is all inline or templates. It reads the #include "..." lines of each
-# layer's sources and of the headers in its folders (src/<folder>/ and
-# include/craft/<folder>/), and maps each included header to its layer by
-# folder: src/<folder>/..., craft/<folder>/..., and the public headers
-# named after a layer (craft/raw_node.h, craft/node.h, craft/describe.h,
+# layer's sources and of its headers (those in src/<folder>/ and
+# include/craft/<folder>/, and the public headers it owns), and maps each
+# included header to its layer by folder: src/<folder>/...,
+# craft/<folder>/..., and the public headers of a layer (craft/raw_node.h
+# and craft/node_status.h, craft/node.h, craft/describe.h,
 # craft/memory_storage.h). Base, the shared vocabulary, and headers of no
 # layer (util/, the other public headers, external libraries) may be
 # included anywhere, except the test hooks (testing/, craft/testing/),
 # which the shipped layers may not include at all.
+#
+# It runs when CMake configures, as every CI run does from scratch; an
+# incremental build that only adds an include meets it at the next
+# configure.
 #
 # Expects CRAFT_LAYERS and, per layer, the target craft_layer_<name> with
 # its SOURCES and CRAFT_LAYER_DEPS.
@@ -24,10 +29,12 @@ function(_craft_layer_of_include path out)
   set(rest "${path}")
   if(rest MATCHES "^craft/(.*)$")
     set(rest "${CMAKE_MATCH_1}")
-    if(rest MATCHES "^(raw_node|node|describe)\\.h$")
-      set(layer "${CMAKE_MATCH_1}")
-    elseif(rest STREQUAL "memory_storage.h")
-      set(layer storage)
+    if(rest MATCHES "^([a-z_]+)\\.h$")
+      # (Not in the same condition: ${CMAKE_MATCH_1} would be expanded
+      # before this match sets it.)
+      if(DEFINED _craft_public_${CMAKE_MATCH_1})
+        set(layer "${_craft_public_${CMAKE_MATCH_1}}")
+      endif()
     endif()
   endif()
   if(layer STREQUAL "" AND rest MATCHES "^([a-z_]+)/")
@@ -41,8 +48,16 @@ function(_craft_layer_of_include path out)
   set(${out} "${layer}" PARENT_SCOPE)
 endfunction()
 
+# The public headers that belong to a layer (the others are base's).
+set(_craft_public_raw_node raw_node)
+set(_craft_public_node_status raw_node)
+set(_craft_public_node node)
+set(_craft_public_describe describe)
+set(_craft_public_memory_storage storage)
+
 function(craft_check_layer_includes)
   set(src "${PROJECT_SOURCE_DIR}/src")
+  set(public "${PROJECT_SOURCE_DIR}/include/craft")
   # The layer of each folder, from where its sources are.
   foreach(layer IN LISTS CRAFT_LAYERS)
     get_target_property(sources craft_layer_${layer} SOURCES)
@@ -68,15 +83,22 @@ function(craft_check_layer_includes)
       get_filename_component(dir "${s}" DIRECTORY)
       if(NOT dir STREQUAL "")
         file(GLOB headers "${src}/${dir}/*.h"
-          "${PROJECT_SOURCE_DIR}/include/craft/${dir}/*.h")
+          "${public}/${dir}/*.h")
         list(APPEND files ${headers})
+      endif()
+    endforeach()
+    foreach(name raw_node node_status node describe memory_storage)
+      if(_craft_public_${name} STREQUAL layer)
+        list(APPEND files "${public}/${name}.h")
       endif()
     endforeach()
     list(REMOVE_DUPLICATES files)
     foreach(f IN LISTS files)
-      file(STRINGS "${f}" includes REGEX "^#include \"[^\"]+\"")
+      file(STRINGS "${f}" includes
+        REGEX "^[ \t]*#[ \t]*include[ \t]*\"[^\"]+\"")
       foreach(line IN LISTS includes)
-        string(REGEX REPLACE "^#include \"([^\"]+)\".*$" "\\1" path "${line}")
+        string(REGEX REPLACE "^[ \t]*#[ \t]*include[ \t]*\"([^\"]+)\".*$"
+          "\\1" path "${line}")
         _craft_layer_of_include("${path}" to)
         if(to STREQUAL "")
           continue()
