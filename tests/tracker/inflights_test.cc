@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <limits>
+#include <utility>
 
 #include "gtest/gtest.h"
 
@@ -154,7 +155,7 @@ TEST(InflightsTest, CopyOfAWrappedWindow) {
 
 // Before anything is in flight there are no slots; the limits must survive
 // Reset, copies and the first Add (which allocates slots).
-TEST(InflightsTest, LimitsHoldWithoutABuffer) {
+TEST(InflightsTest, LimitsHoldBeforeTheFirstAdd) {
   Inflights in(3, 250);
   auto expect_limits = [](const Inflights& x) {
     EXPECT_EQ(x.limit(), 3u);
@@ -207,6 +208,28 @@ TEST(InflightsTest, NoByteLimit) {
   if constexpr (sizeof(void*) == 8) {
     EXPECT_EQ(sizeof(Inflights), 16u);
   }
+}
+
+// A moved-from window is empty: freeing or resetting it is harmless.
+TEST(InflightsTest, MovedFromIsEmpty) {
+  Inflights in(4, 100);
+  ASSERT_TRUE(in.Add(1, 10));
+  ASSERT_TRUE(in.Add(2, 10));
+  Inflights to = std::move(in);
+  EXPECT_EQ(to.count(), 2u);
+  EXPECT_EQ(to.bytes(), 20u);
+  EXPECT_EQ(in.count(), 0u);  // NOLINT(bugprone-use-after-move)
+  EXPECT_EQ(in.bytes(), 0u);
+  in.FreeLE(2);
+  in.Reset();
+  Inflights assigned(1, 0);
+  assigned = std::move(to);
+  EXPECT_EQ(assigned.count(), 2u);
+  EXPECT_EQ(to.count(), 0u);  // NOLINT(bugprone-use-after-move)
+  to.FreeLE(5);
+  assigned.FreeLE(2);
+  EXPECT_EQ(assigned.count(), 0u);
+  EXPECT_EQ(assigned.bytes(), 0u);
 }
 
 }  // namespace

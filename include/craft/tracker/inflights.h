@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <cstring>
 #include <memory>
+#include <utility>
 
 namespace craft::tracker {
 
@@ -26,8 +27,17 @@ class Inflights {
   // of the progress map).
   Inflights(const Inflights& other);
   Inflights& operator=(const Inflights& other);
-  Inflights(Inflights&&) noexcept = default;
-  Inflights& operator=(Inflights&&) noexcept = default;
+  // A moved-from window is empty and has no buffer (and no limits).
+  Inflights(Inflights&& other) noexcept
+      : start_(std::exchange(other.start_, 0)),
+        count_(std::exchange(other.count_, 0)),
+        buffer_(std::move(other.buffer_)) {}
+  Inflights& operator=(Inflights&& other) noexcept {
+    start_ = std::exchange(other.start_, 0);
+    count_ = std::exchange(other.count_, 0);
+    buffer_ = std::move(other.buffer_);
+    return *this;
+  }
 
   // Add records a message whose last entry has `index`, carrying `bytes`
   // payload bytes. Indexes must be added in increasing order. Adding to a
@@ -96,7 +106,9 @@ class Inflights {
   // 32-bit counters, everything else in the buffer. Without a byte limit
   // there is no buffer until the first Add, and nothing in flight
   // (count_ == 0): start_ holds the count limit meanwhile. With a byte limit
-  // the buffer, header only, exists from the start.
+  // the buffer, header only, exists from the start: such configurations pay
+  // a 32-byte allocation per Progress (rebuilt at every term change) for
+  // the idle case to fit in 16 bytes.
   //
   // The slot of the oldest message; messages occupy count_ consecutive
   // slots from start_, wrapping at the limit.
