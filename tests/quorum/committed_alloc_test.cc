@@ -3,10 +3,12 @@
 // allocation, and checks the count around the calls.
 
 #include <cstdint>
+#include <limits>
 #include <optional>
 
 #include "craft/quorum/joint.h"
 #include "craft/quorum/majority.h"
+#include "craft/tracker/inflights.h"
 #include "craft/tracker/tracker.h"
 #include "gtest/gtest.h"
 #include "testing/alloc_counter.h"
@@ -80,6 +82,17 @@ TEST(CommittedAllocTest, LargerConfigsStillComputeCorrectly) {
   MajorityConfig c;
   for (uint64_t id = 1; id <= 9; ++id) c.Insert(id);
   EXPECT_EQ(c.CommittedIndex(AckById), 50u);
+}
+
+// An idle follower's in-flight window holds no buffer without a byte
+// limit, whether the limit says 0 or the largest value (the tracker's "no
+// limit"); with one, its header is allocated up front.
+TEST(CommittedAllocTest, InflightsWithoutAByteLimitAllocateNothing) {
+  for (uint64_t none : {uint64_t{0}, std::numeric_limits<uint64_t>::max()}) {
+    EXPECT_EQ(CountAllocations([&] { tracker::Inflights in(256, none); }), 0u)
+        << none;
+  }
+  EXPECT_EQ(CountAllocations([] { tracker::Inflights in(256, 1 << 20); }), 1u);
 }
 
 }  // namespace
